@@ -1,0 +1,515 @@
+'use strict';
+
+// The JS face of sipster: EventEmitter classes over the native binding
+// (src/*.rs). Native objects report events through one dispatcher; this file
+// routes each event to the object it concerns by key.
+
+const { EventEmitter } = require('node:events');
+const path = require('node:path');
+
+const native = require(path.join(__dirname, 'sipster.node'));
+
+// Objects that receive events, by key: accounts, calls whose dialog is up,
+// players. A call leaves this map when it is disconnected, a player when it
+// is closed, an account when it is deleted.
+const receivers = new Map();
+let logWriter = null;
+let initialized = false;
+
+// ---- argument checks ---------------------------------------------------------
+
+function typeError(message) {
+  const err = new TypeError(message);
+  err.code = 'ERR_INVALID_ARG_TYPE';
+  return err;
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+function check(name, value, type, { optional = false } = {}) {
+  if (value === undefined && optional) return;
+  if (type === 'integer') {
+    if (!Number.isInteger(value)) throw typeError(`${name} must be an integer, got ${describe(value)}`);
+    return;
+  }
+  if (type === 'object') {
+    if (value === null && optional) return;
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      throw typeError(`${name} must be an object, got ${describe(value)}`);
+    }
+    return;
+  }
+  if (typeof value !== type) throw typeError(`${name} must be a ${type}, got ${describe(value)}`);
+}
+
+function checkHeaders(name, options) {
+  check(name, options, 'object', { optional: true });
+  if (!options || options.headers === undefined) return;
+  check(`${name}.headers`, options.headers, 'object');
+  for (const [key, value] of Object.entries(options.headers)) {
+    check(`${name}.headers['${key}']`, value, 'string');
+  }
+}
+
+// ---- event dispatch ------------------------------------------------------------
+
+function dispatch(event) {
+  if (event.kind === 'log') {
+    if (logWriter) logWriter(event.level, event.message);
+    return;
+  }
+  const receiver = receivers.get(event.key);
+  if (receiver) receiver._onNativeEvent(event);
+}
+
+// ---- library -----------------------------------------------------------------
+
+function init(epConfig) {
+  check('epConfig', epConfig, 'object', { optional: true });
+  let config = epConfig;
+  let writer = null;
+  if (epConfig && epConfig.logConfig !== undefined) {
+    check('epConfig.logConfig', epConfig.logConfig, 'object');
+    const { writer: w, ...logConfig } = epConfig.logConfig;
+    if (w !== undefined && w !== null) {
+      check('epConfig.logConfig.writer', w, 'function');
+      writer = w;
+    }
+    config = { ...epConfig, logConfig };
+  }
+  native.init(config, writer !== null, dispatch);
+  logWriter = writer;
+  initialized = true;
+}
+
+function start() {
+  native.start();
+}
+
+// Hangs up every call, unregisters and deletes accounts, closes players and
+// recorders, then destroys the library. Runs by itself when Node exits.
+function shutdown() {
+  if (!initialized) return;
+  initialized = false;
+  native.shutdown();
+  for (const receiver of receivers.values()) {
+    if (receiver instanceof Call) receiver._finish();
+  }
+  receivers.clear();
+}
+
+process.on('exit', shutdown);
+
+function hangupAllCalls() {
+  native.hangupAllCalls();
+}
+
+function createPlayer(filename, noLoop) {
+  check('filename', filename, 'string');
+  check('noLoop', noLoop, 'boolean', { optional: true });
+  return Media._adopt(native.createPlayer([filename], noLoop));
+}
+
+function createPlaylist(filenames, noLoop) {
+  if (!Array.isArray(filenames) || filenames.length === 0) {
+    throw typeError(`filenames must be a non-empty array of strings, got ${describe(filenames)}`);
+  }
+  filenames.forEach((f, i) => check(`filenames[${i}]`, f, 'string'));
+  check('noLoop', noLoop, 'boolean', { optional: true });
+  return Media._adopt(native.createPlayer(filenames, noLoop));
+}
+
+function createRecorder(filename, format, maxSize) {
+  check('filename', filename, 'string');
+  check('format', format, 'string', { optional: true });
+  if (maxSize !== undefined) check('maxSize', maxSize, 'number');
+  return Media._adopt(native.createRecorder(filename, format, maxSize));
+}
+
+// ---- Transport -----------------------------------------------------------------
+
+class Transport {
+  constructor(config, type) {
+    if (typeof config === 'string' && type === undefined) {
+      type = config;
+      config = undefined;
+    }
+    check('transportConfig', config, 'object', { optional: true });
+    check('type', type, 'string', { optional: true });
+    this._native = new native.TransportHandle(config, type);
+  }
+
+  getInfo() {
+    return this._native.getInfo();
+  }
+
+  enable() {
+    this._native.enable();
+  }
+
+  disable() {
+    this._native.disable();
+  }
+
+  get enabled() {
+    return this._native.enabled;
+  }
+
+  ref() {
+    this._native.ref();
+  }
+
+  unref() {
+    this._native.unref();
+  }
+
+  // Not in the 2015 API: releases the socket.
+  close() {
+    this._native.close();
+  }
+}
+
+// ---- Account -------------------------------------------------------------------
+
+// `sipConfig.transport` may be a Transport: pjsua2 wants its id.
+function accountConfigForNative(config) {
+  if (!config || !config.sipConfig || config.sipConfig.transport === undefined) return config;
+  const { transport, ...sipConfig } = config.sipConfig;
+  if (!(transport instanceof Transport)) {
+    throw typeError(`accountConfig.sipConfig.transport must be a Transport, got ${describe(transport)}`);
+  }
+  return { ...config, sipConfig: { ...sipConfig, transportId: transport.getInfo().id } };
+}
+
+class Account extends EventEmitter {
+  constructor(accountConfig, isDefault) {
+    super();
+    check('accountConfig', accountConfig, 'object');
+    check('isDefault', isDefault, 'boolean', { optional: true });
+    this._native = new native.AccountHandle(accountConfigForNative(accountConfig), isDefault);
+    receivers.set(this._native.key, this);
+  }
+
+  _onNativeEvent(event) {
+    switch (event.kind) {
+      case 'regStarted':
+        this.emit(event.renew ? 'registering' : 'unregistering');
+        break;
+      case 'regState':
+        this.emit('state', event.active, event.code);
+        this.emit(event.active ? 'registered' : 'unregistered');
+        break;
+      case 'call': {
+        const call = new Call(event.call, event.info);
+        receivers.set(event.callKey, call);
+        const { srcAddress, localUri, localContact, remoteUri, remoteContact, callId } = event.info;
+        this.emit('call', { srcAddress, localUri, localContact, remoteUri, remoteContact, callId }, call);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  modify(accountConfig) {
+    check('accountConfig', accountConfig, 'object');
+    this._native.modify(accountConfigForNative(accountConfig));
+  }
+
+  getInfo() {
+    return this._native.getInfo();
+  }
+
+  setRegistration(renew) {
+    check('renew', renew, 'boolean');
+    this._native.setRegistration(renew);
+  }
+
+  setTransport(transport) {
+    if (!(transport instanceof Transport)) {
+      throw typeError(`transport must be a Transport, got ${describe(transport)}`);
+    }
+    this._native.setTransport(transport._native);
+  }
+
+  makeCall(destination, options) {
+    check('destination', destination, 'string');
+    checkHeaders('options', options);
+    const call = new Call(this._native.makeCall(destination, options), null);
+    receivers.set(call._native.key, call);
+    return call;
+  }
+
+  get valid() {
+    return this._native.valid;
+  }
+
+  get default() {
+    return this._native.isDefault;
+  }
+
+  set default(value) {
+    check('default', value, 'boolean');
+    if (!value) {
+      throw typeError('default can only be set to true: make another account the default instead');
+    }
+    this._native.setDefault();
+  }
+
+  ref() {
+    this._native.ref();
+  }
+
+  unref() {
+    this._native.unref();
+  }
+
+  // Not in the 2015 API: removes the account (unregistering it first when
+  // it is registered). The object is inert afterwards.
+  delete() {
+    receivers.delete(this._native.key);
+    this._native.delete();
+  }
+}
+
+// ---- Call ----------------------------------------------------------------------
+
+class Call extends EventEmitter {
+  // Calls come from Account#makeCall() and the account's 'call' event.
+  constructor(handle, info) {
+    super();
+    if (!(handle instanceof native.CallHandle)) {
+      throw typeError('Call objects come from Account#makeCall() and the "call" event');
+    }
+    this._native = handle;
+    this._state = info ? info.state : 'null';
+    this._medias = [];
+  }
+
+  _onNativeEvent(event) {
+    switch (event.kind) {
+      case 'callState':
+        this._state = event.info.state;
+        if (this._state === 'disconnected') this._finish();
+        this.emit('state', this._state, event.info);
+        this.emit(this._state, event.info);
+        break;
+      case 'callMedia':
+        this._medias = event.medias.map((m) => Media._adopt(m));
+        this.emit('media', this._medias);
+        break;
+      case 'dtmf':
+        this.emit('dtmf', event.digit, event.duration);
+        break;
+      case 'transferStatus':
+        this.emit('transferStatus', event.code, event.reason, event.isFinal);
+        break;
+      default:
+        break;
+    }
+  }
+
+  _finish() {
+    receivers.delete(this._native.key);
+  }
+
+  answer(statusCode, reason, options) {
+    check('statusCode', statusCode, 'integer', { optional: true });
+    check('reason', reason, 'string', { optional: true });
+    checkHeaders('options', options);
+    this._native.answer(statusCode, reason, options);
+  }
+
+  hangup(statusCode, reason, options) {
+    check('statusCode', statusCode, 'integer', { optional: true });
+    check('reason', reason, 'string', { optional: true });
+    checkHeaders('options', options);
+    this._native.hangup(statusCode, reason, options);
+  }
+
+  hold(options) {
+    checkHeaders('options', options);
+    this._native.hold(options);
+  }
+
+  reinvite(options) {
+    checkHeaders('options', options);
+    this._native.reinvite(options);
+  }
+
+  update(options) {
+    checkHeaders('options', options);
+    this._native.update(options);
+  }
+
+  transfer(destination, options) {
+    check('destination', destination, 'string');
+    checkHeaders('options', options);
+    this._native.transfer(destination, options);
+  }
+
+  dtmf(digits) {
+    check('digits', digits, 'string');
+    this._native.dtmf(digits);
+  }
+
+  getStatsDump(inclMediaStats, indent) {
+    check('inclMediaStats', inclMediaStats, 'boolean', { optional: true });
+    check('indent', indent, 'string', { optional: true });
+    return this._native.getStatsDump(inclMediaStats, indent);
+  }
+
+  getInfo() {
+    return this._native.getInfo();
+  }
+
+  get state() {
+    return this._state;
+  }
+
+  get medias() {
+    return this._medias.slice();
+  }
+
+  get connDuration() {
+    return this._native.connDuration;
+  }
+
+  get totalDuration() {
+    return this._native.totalDuration;
+  }
+
+  get hasMedia() {
+    return this._native.hasMedia;
+  }
+
+  get isActive() {
+    return this._native.isActive;
+  }
+
+  ref() {
+    this._native.ref();
+  }
+
+  unref() {
+    this._native.unref();
+  }
+}
+
+// ---- Media ---------------------------------------------------------------------
+
+class Media extends EventEmitter {
+  // Media objects come from createPlayer(), createPlaylist(),
+  // createRecorder() and the call's 'media' event.
+  constructor(handle) {
+    super();
+    if (!(handle instanceof native.MediaHandle)) {
+      throw typeError('Media objects come from createPlayer(), createRecorder() and the "media" event');
+    }
+    this._native = handle;
+  }
+
+  static _adopt(handle) {
+    const media = new Media(handle);
+    if (handle.kind === 'player' || handle.kind === 'playlist') receivers.set(handle.key, media);
+    return media;
+  }
+
+  _onNativeEvent(event) {
+    if (event.kind === 'eof') this.emit('eof');
+  }
+
+  startTransmitTo(sink) {
+    if (!(sink instanceof Media)) throw typeError(`sink must be a Media, got ${describe(sink)}`);
+    this._native.startTransmitTo(sink._native);
+  }
+
+  stopTransmitTo(sink) {
+    if (!(sink instanceof Media)) throw typeError(`sink must be a Media, got ${describe(sink)}`);
+    this._native.stopTransmitTo(sink._native);
+  }
+
+  adjustTxLevel(level) {
+    check('level', level, 'number');
+    this._native.adjustTxLevel(level);
+  }
+
+  adjustRxLevel(level) {
+    check('level', level, 'number');
+    this._native.adjustRxLevel(level);
+  }
+
+  get txLevel() {
+    return this._native.txLevel;
+  }
+
+  get rxLevel() {
+    return this._native.rxLevel;
+  }
+
+  get dir() {
+    return this._native.dir;
+  }
+
+  get rtpAddr() {
+    return this._native.rtpAddr;
+  }
+
+  get rtcpAddr() {
+    return this._native.rtcpAddr;
+  }
+
+  get kind() {
+    return this._native.kind;
+  }
+
+  close() {
+    receivers.delete(this._native.key);
+    this._native.close();
+  }
+
+  ref() {
+    this._native.ref();
+  }
+
+  unref() {
+    this._native.unref();
+  }
+}
+
+// ---- exports -------------------------------------------------------------------
+
+const constants = Object.freeze(native.constants());
+const version = Object.freeze(native.version());
+
+module.exports = {
+  ...constants,
+  constants,
+  init,
+  start,
+  shutdown,
+  hangupAllCalls,
+  createPlayer,
+  createPlaylist,
+  createRecorder,
+  defaultConfig: native.defaultConfig,
+  nowNs: native.nowNs,
+  Transport,
+  Account,
+  Call,
+  Media,
+};
+
+Object.defineProperties(module.exports, {
+  version: { enumerable: true, value: version },
+  config: { enumerable: true, get: () => native.config() },
+  state: { enumerable: true, get: () => native.state() },
+  mediaActivePorts: { enumerable: true, get: () => native.mediaActivePorts() },
+  mediaMaxPorts: { enumerable: true, get: () => native.mediaMaxPorts() },
+  maxCalls: { enumerable: true, get: () => native.maxCalls() },
+  callCount: { enumerable: true, get: () => native.callCount() },
+});

@@ -1,0 +1,136 @@
+//! Finds the system pjproject, compiles the C++ shim over pjsua2 and
+//! generates Rust bindings for the shim's C header.
+//!
+//! Discovery order: `PJPROJECT_LIB_DIR` + `PJPROJECT_INCLUDE_DIR`, then
+//! pkg-config `libpjproject`, then one actionable error.
+
+use std::env;
+use std::path::PathBuf;
+
+const MIN_VERSION: &str = "2.12";
+const MAX_VERSION: &str = "3.0";
+/// The link order pjproject's own pkg-config file gives.
+const PJ_LIBS: &[&str] = &[
+    "pjsua2",
+    "pjsua",
+    "pjsip-ua",
+    "pjsip-simple",
+    "pjsip",
+    "pjmedia-codec",
+    "pjmedia-videodev",
+    "pjmedia-audiodev",
+    "pjmedia",
+    "pjnath",
+    "pjlib-util",
+    "pj",
+];
+
+struct Pjproject {
+    include_dirs: Vec<PathBuf>,
+    lib_dirs: Vec<PathBuf>,
+    defines: Vec<(String, Option<String>)>,
+}
+
+fn env_var(name: &str) -> Option<String> {
+    println!("cargo:rerun-if-env-changed={name}");
+    env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn from_explicit_dirs() -> Option<Pjproject> {
+    let lib_dir = env_var("PJPROJECT_LIB_DIR");
+    let include_dir = env_var("PJPROJECT_INCLUDE_DIR");
+    let (lib_dir, include_dir) = match (lib_dir, include_dir) {
+        (Some(l), Some(i)) => (PathBuf::from(l), PathBuf::from(i)),
+        (None, None) => return None,
+        _ => fail("PJPROJECT_LIB_DIR and PJPROJECT_INCLUDE_DIR must be set together."),
+    };
+    println!("cargo:rustc-link-search=native={}", lib_dir.display());
+    for lib in PJ_LIBS {
+        println!("cargo:rustc-link-lib=dylib={lib}");
+    }
+    println!("cargo:rustc-link-lib=dylib=stdc++");
+    let little_endian = env::var("CARGO_CFG_TARGET_ENDIAN").as_deref() != Ok("big");
+    Some(Pjproject {
+        include_dirs: vec![include_dir],
+        lib_dirs: vec![lib_dir],
+        defines: vec![
+            ("PJ_AUTOCONF".into(), Some("1".into())),
+            ("PJ_IS_BIG_ENDIAN".into(), Some(u8::from(!little_endian).to_string())),
+            ("PJ_IS_LITTLE_ENDIAN".into(), Some(u8::from(little_endian).to_string())),
+        ],
+    })
+}
+
+fn from_pkg_config() -> Result<Pjproject, pkg_config::Error> {
+    let lib = pkg_config::Config::new()
+        .range_version(MIN_VERSION..MAX_VERSION)
+        .probe("libpjproject")?;
+    Ok(Pjproject {
+        include_dirs: lib.include_paths,
+        lib_dirs: lib.link_paths,
+        defines: lib.defines.into_iter().collect(),
+    })
+}
+
+fn fail(reason: &str) -> ! {
+    panic!(
+        "\n\nsipster needs pjproject (pjsua2) {MIN_VERSION} or newer, built with shared libraries.\n\
+         {reason}\n\n\
+         Install it with your system's package manager:\n\
+         \x20 Debian/Ubuntu: apt install libpjproject-dev\n\
+         \x20 Fedora:        dnf install pjproject-devel\n\
+         \x20 Alpine:        apk add pjproject-dev\n\
+         \x20 Arch:          pacman -S pjproject\n\
+         \x20 macOS:         brew install pjproject\n\
+         or build it from source (./configure --enable-shared && make dep && make && make install).\n\n\
+         Then either make `pkg-config --modversion libpjproject` work (set PKG_CONFIG_PATH to the\n\
+         folder holding libpjproject.pc), or point the build at it directly with\n\
+         PJPROJECT_LIB_DIR=<dir with libpjsua2.so> and PJPROJECT_INCLUDE_DIR=<dir with pjsua2.hpp>.\n\n"
+    );
+}
+
+fn main() {
+    println!("cargo:rerun-if-changed=shim/sipster.h");
+    println!("cargo:rerun-if-changed=shim/sipster.cpp");
+
+    let pj = match from_explicit_dirs() {
+        Some(pj) => pj,
+        None => match from_pkg_config() {
+            Ok(pj) => pj,
+            Err(e) => fail(&format!("pkg-config could not find libpjproject: {e}")),
+        },
+    };
+
+    // The root crate puts these on the addon's rpath.
+    let lib_dirs: Vec<String> = pj.lib_dirs.iter().map(|d| d.display().to_string()).collect();
+    println!("cargo:lib_dirs={}", env::join_paths(&lib_dirs).unwrap().to_string_lossy());
+
+    let mut build = cc::Build::new();
+    build
+        .cpp(true)
+        .std("c++11")
+        .file("shim/sipster.cpp")
+        .warnings(true)
+        .flag_if_supported("-Wno-unused-parameter");
+    for dir in &pj.include_dirs {
+        build.include(dir);
+    }
+    for (name, value) in &pj.defines {
+        build.define(name, value.as_deref());
+    }
+    build.compile("sipster_shim");
+
+    let bindings = bindgen::Builder::default()
+        .header("shim/sipster.h")
+        .allowlist_function("sipster_.*")
+        .allowlist_type("sipster_.*")
+        .allowlist_var("SIPSTER_.*")
+        .prepend_enum_name(false)
+        .rustified_enum("sipster_event_kind")
+        .generate_comments(true)
+        .layout_tests(false)
+        .generate()
+        .expect("bindgen could not read shim/sipster.h (is libclang installed?)");
+    let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("bindings.rs");
+    bindings.write_to_file(out).expect("could not write the bindings");
+}

@@ -1,0 +1,264 @@
+/*
+ * sipster shim: a C ABI over pjproject's pjsua2 C++ API.
+ *
+ * Conventions
+ *  - Errors: every function that can fail takes `sipster_error *err` as its
+ *    last argument and returns 0 on success or a pj_status_t on failure; on
+ *    failure `err->status` holds that status and `err->message` says which
+ *    operation failed and why. No C++ exception ever crosses this boundary.
+ *  - Ownership: a handle returned through an out-parameter belongs to the
+ *    caller until it is passed to its `*_destroy` function. Strings passed in
+ *    are borrowed NUL-terminated UTF-8. Strings returned through `char **` are
+ *    malloc'd and freed with sipster_string_free().
+ *  - Borrowed out-data (infos, events) is handed to a visitor/sink callback;
+ *    its pointers are valid only for the duration of that callback.
+ *  - Threads: any thread may call in; unknown threads are registered with
+ *    pjlib on first use. Handles are destroyed only by the thread that owns
+ *    the library (the one that called sipster_lib_init). Events arrive on
+ *    pjsip's own threads: the sink must copy what it needs and return at once.
+ */
+#ifndef SIPSTER_SHIM_H
+#define SIPSTER_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sipster_error {
+  int32_t status;
+  char message[512];
+} sipster_error;
+
+typedef struct sipster_transport sipster_transport;
+typedef struct sipster_account sipster_account;
+typedef struct sipster_call sipster_call;
+typedef struct sipster_player sipster_player;
+typedef struct sipster_recorder sipster_recorder;
+
+typedef struct sipster_header {
+  const char *name;
+  const char *value;
+} sipster_header;
+
+/* Optional parameters of a call operation; zeroed means "library default". */
+typedef struct sipster_call_op {
+  int32_t status_code;
+  const char *reason;
+  const sipster_header *headers;
+  size_t header_count;
+} sipster_call_op;
+
+typedef struct sipster_version {
+  int32_t major;
+  int32_t minor;
+  int32_t rev;
+  uint32_t numeric;
+  const char *suffix;
+  const char *full;
+} sipster_version;
+
+typedef struct sipster_transport_info {
+  int32_t id;
+  int32_t type;
+  const char *type_name;
+  const char *info;
+  uint32_t flags;
+  const char *local_address;
+  const char *local_name;
+  uint32_t usage_count;
+} sipster_transport_info;
+
+typedef struct sipster_account_info {
+  int32_t id;
+  int32_t is_default;
+  const char *uri;
+  int32_t reg_is_configured;
+  int32_t reg_is_active;
+  int32_t reg_expires_sec;
+  int32_t reg_status;
+  const char *reg_status_text;
+  int32_t online_status;
+} sipster_account_info;
+
+typedef struct sipster_call_info {
+  int32_t state; /* pjsip_inv_state */
+  const char *state_text;
+  int32_t role; /* 0 = UAC, 1 = UAS */
+  int32_t last_status_code;
+  const char *last_reason;
+  const char *local_uri;
+  const char *local_contact;
+  const char *remote_uri;
+  const char *remote_contact;
+  const char *call_id;
+  const char *src_address; /* set for incoming calls only */
+  double connect_duration; /* seconds */
+  double total_duration;   /* seconds */
+  int32_t has_media;
+  int32_t is_active;
+} sipster_call_info;
+
+typedef struct sipster_stream_info {
+  uint32_t index;   /* index of the media line in the SDP */
+  int32_t dir;      /* pjmedia_dir */
+  int32_t status;   /* pjsua_call_media_status */
+  int32_t conf_slot;
+  const char *rtp_addr;
+  const char *rtcp_addr;
+} sipster_stream_info;
+
+typedef enum sipster_event_kind {
+  SIPSTER_EVENT_LOG = 1,        /* code = level, text = line */
+  SIPSTER_EVENT_REG_STARTED,    /* source = account, flag = 1 renew / 0 unregister */
+  SIPSTER_EVENT_REG_STATE,      /* source = account, code = SIP status, flag = active, expires */
+  SIPSTER_EVENT_INCOMING_CALL,  /* source = account, call (now the sink's), call_key, call_info */
+  SIPSTER_EVENT_CALL_STATE,     /* source = call key, call_info */
+  SIPSTER_EVENT_CALL_MEDIA,     /* source = call key, streams */
+  SIPSTER_EVENT_DTMF,           /* source = call key, text = digit */
+  SIPSTER_EVENT_PLAYER_EOF,     /* source = player key */
+  SIPSTER_EVENT_TRANSFER_STATUS /* source = call key, code = SIP status of the NOTIFY'd progress, flag = final */
+} sipster_event_kind;
+
+typedef struct sipster_event {
+  sipster_event_kind kind;
+  uint64_t source;
+  int64_t timestamp_ns; /* CLOCK_MONOTONIC when the pjsip callback ran */
+  int32_t code;
+  int32_t flag;
+  int32_t expires;
+  const char *text;
+  sipster_call *call;
+  uint64_t call_key;
+  const sipster_call_info *call_info;
+  const sipster_stream_info *streams;
+  size_t stream_count;
+} sipster_event;
+
+typedef void (*sipster_event_sink)(void *ctx, const sipster_event *event);
+typedef void (*sipster_transport_info_visitor)(void *ctx, const sipster_transport_info *info);
+typedef void (*sipster_account_info_visitor)(void *ctx, const sipster_account_info *info);
+typedef void (*sipster_constant_visitor)(void *ctx, const char *name, int64_t value);
+typedef void (*sipster_call_info_visitor)(void *ctx, const sipster_call_info *info);
+
+/* ---- library ---------------------------------------------------------- */
+
+/* A process-wide unique key (< 2^53) for the objects that report events. */
+uint64_t sipster_next_key(void);
+
+/* Monotonic clock in nanoseconds, the clock of sipster_event.timestamp_ns. */
+int64_t sipster_now_ns(void);
+
+/* The default-constructed pjsua2 config `kind` ("EpConfig", "AccountConfig",
+ * "TransportConfig", "AuthCredInfo", or "AccountConfigItems": an AccountConfig
+ * with one default element in each array of objects) as pjsua2 JSON. */
+int sipster_default_config(const char *kind, char **json_out, sipster_error *err);
+
+/* Visits every library constant that configs use (TLS methods, log
+ * decoration flags, QoS types, credential data types, SRTP use, ...). */
+void sipster_constants(sipster_constant_visitor visit, void *ctx);
+
+/* libCreate + libInit with the given EpConfig JSON; installs the null audio
+ * device. `sink` receives every event; log lines go to it when
+ * `log_to_sink` is non-zero, else to pjsua2's own console writer. */
+int sipster_lib_init(const char *ep_config_json, int log_to_sink, sipster_event_sink sink,
+                     void *sink_ctx, sipster_error *err);
+int sipster_lib_start(sipster_error *err);
+/* Hangs up and releases every call, player, recorder and account still
+ * alive, then libDestroy. Handles not yet destroyed become inert. */
+int sipster_lib_destroy(sipster_error *err);
+/* pjsua_state, or -1 when the library was never created. */
+int32_t sipster_lib_state(void);
+void sipster_lib_version(sipster_version *out);
+/* The EpConfig in force, as pjsua2 JSON. */
+int sipster_lib_config(char **json_out, sipster_error *err);
+uint32_t sipster_media_active_ports(void);
+uint32_t sipster_media_max_ports(void);
+uint32_t sipster_max_calls(void);
+uint32_t sipster_call_count(void);
+int sipster_hangup_all_calls(sipster_error *err);
+void sipster_string_free(char *s);
+
+/* ---- transport -------------------------------------------------------- */
+
+/* `type` is a pjsip_transport_type_e (UDP, TCP, TLS, optionally | IPV6). */
+int sipster_transport_create(int32_t type, const char *config_json, sipster_transport **out,
+                             sipster_error *err);
+int32_t sipster_transport_id(const sipster_transport *t);
+int sipster_transport_get_info(const sipster_transport *t, sipster_transport_info_visitor visit,
+                           void *ctx, sipster_error *err);
+int sipster_transport_set_enabled(sipster_transport *t, int enabled, sipster_error *err);
+int sipster_transport_is_enabled(const sipster_transport *t);
+void sipster_transport_destroy(sipster_transport *t);
+
+/* ---- account ---------------------------------------------------------- */
+
+int sipster_account_create(const char *config_json, int make_default, uint64_t key,
+                           sipster_account **out, sipster_error *err);
+int sipster_account_modify(sipster_account *a, const char *config_json, sipster_error *err);
+int sipster_account_get_info(const sipster_account *a, sipster_account_info_visitor visit, void *ctx,
+                         sipster_error *err);
+int sipster_account_set_registration(sipster_account *a, int renew, sipster_error *err);
+int sipster_account_set_transport(sipster_account *a, const sipster_transport *t,
+                                  sipster_error *err);
+int sipster_account_set_default(sipster_account *a, sipster_error *err);
+int sipster_account_is_default(const sipster_account *a);
+int sipster_account_is_valid(const sipster_account *a);
+/* Places a call; the new call reports events under `call_key`. */
+int sipster_account_make_call(sipster_account *a, const char *dest_uri, const sipster_call_op *op,
+                              uint64_t call_key, sipster_call **out, sipster_error *err);
+/* Deletes the account (pjsua unregisters it first when registered). */
+void sipster_account_destroy(sipster_account *a);
+
+/* ---- call ------------------------------------------------------------- */
+
+/* A call handle stays valid after the call ended; operations then fail with
+ * PJSIP_ESESSIONTERMINATED and touch nothing of pjsua's. */
+int sipster_call_is_finished(const sipster_call *c);
+int sipster_call_get_info(const sipster_call *c, sipster_call_info_visitor visit, void *ctx,
+                      sipster_error *err);
+int sipster_call_answer(sipster_call *c, const sipster_call_op *op, sipster_error *err);
+int sipster_call_hangup(sipster_call *c, const sipster_call_op *op, sipster_error *err);
+int sipster_call_hold(sipster_call *c, const sipster_call_op *op, sipster_error *err);
+/* Re-INVITE that releases a hold (the SDP goes back to sendrecv). */
+int sipster_call_reinvite(sipster_call *c, const sipster_call_op *op, sipster_error *err);
+int sipster_call_update(sipster_call *c, const sipster_call_op *op, sipster_error *err);
+int sipster_call_transfer(sipster_call *c, const char *dest_uri, const sipster_call_op *op,
+                          sipster_error *err);
+int sipster_call_dial_dtmf(sipster_call *c, const char *digits, sipster_error *err);
+int sipster_call_stats_dump(const sipster_call *c, int with_media, const char *indent,
+                            char **out, sipster_error *err);
+/* Conference slot of the call's audio stream at SDP index `media_index`. */
+int sipster_call_conf_slot(const sipster_call *c, uint32_t media_index, int32_t *slot_out,
+                           sipster_error *err);
+void sipster_call_destroy(sipster_call *c);
+
+/* ---- players, recorders and the conference bridge --------------------- */
+
+/* One file, or a playlist when `count` > 1. Events come under `key`. */
+int sipster_player_create(const char *const *files, size_t count, int no_loop, uint64_t key,
+                          sipster_player **out, sipster_error *err);
+int32_t sipster_player_conf_slot(const sipster_player *p);
+void sipster_player_destroy(sipster_player *p);
+
+/* `format`: 0 = u-law, 1 = A-law, 2 = 16-bit PCM. `max_size` in bytes, 0 = none. */
+int sipster_recorder_create(const char *file, int32_t format, uint64_t max_size,
+                            sipster_recorder **out, sipster_error *err);
+int32_t sipster_recorder_conf_slot(const sipster_recorder *r);
+void sipster_recorder_destroy(sipster_recorder *r);
+
+int sipster_conf_connect(int32_t source, int32_t sink, sipster_error *err);
+int sipster_conf_disconnect(int32_t source, int32_t sink, sipster_error *err);
+/* level: 1.0 unchanged, 0 muted. tx = what the slot sends into the bridge. */
+int sipster_conf_adjust_level(int32_t slot, int tx, float level, sipster_error *err);
+/* Last signal level (0..255) the slot transmitted and received. */
+int sipster_conf_signal_level(int32_t slot, uint32_t *tx_level, uint32_t *rx_level,
+                              sipster_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SIPSTER_SHIM_H */

@@ -1,0 +1,821 @@
+//! Bindings to sipster's C shim over the system pjsua2.
+//!
+//! `ffi` is the raw, bindgen-generated interface of `shim/sipster.h`; every
+//! `unsafe` block of the project lives in this crate. The rest of this crate
+//! wraps it in owned handles that release their native object on `Drop`,
+//! and in plain Rust data copied out of the shim's borrowed structs.
+
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::{self, NonNull};
+
+#[allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code)]
+pub mod ffi {
+    include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+}
+
+/// A failed shim call: the pjsip status and a message naming the operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PjError {
+    pub status: i32,
+    pub message: String,
+}
+
+impl fmt::Display for PjError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (status {})", self.message, self.status)
+    }
+}
+
+impl std::error::Error for PjError {}
+
+pub type Result<T> = std::result::Result<T, PjError>;
+
+/// pjsip status of a string argument that holds a NUL byte.
+const PJ_EINVAL: i32 = 70004;
+
+fn new_error() -> ffi::sipster_error {
+    ffi::sipster_error {
+        status: 0,
+        message: [0; 512],
+    }
+}
+
+/// Runs one shim call with a fresh error out-parameter.
+fn check(call: impl FnOnce(*mut ffi::sipster_error) -> i32) -> Result<()> {
+    let mut err = new_error();
+    let rc = call(&mut err);
+    if rc == 0 {
+        return Ok(());
+    }
+    // SAFETY: the shim always NUL-terminates `message` (snprintf).
+    let message = unsafe { CStr::from_ptr(err.message.as_ptr()) }
+        .to_string_lossy()
+        .into_owned();
+    Err(PjError {
+        status: if err.status != 0 { err.status } else { rc },
+        message,
+    })
+}
+
+fn c_string(what: &str, value: &str) -> Result<CString> {
+    CString::new(value).map_err(|_| PjError {
+        status: PJ_EINVAL,
+        message: format!("{what} must not contain NUL characters"),
+    })
+}
+
+/// Copies a borrowed C string; null reads as empty.
+fn owned(p: *const c_char) -> String {
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: the shim hands out NUL-terminated strings valid for this call.
+    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+}
+
+/// Takes ownership of a malloc'd string returned by the shim.
+fn take_string(p: *mut c_char) -> String {
+    let s = owned(p);
+    // SAFETY: `p` came from the shim's allocator (or is null) and is not used again.
+    unsafe { ffi::sipster_string_free(p) };
+    s
+}
+
+/// Calls `fill` with a visitor that copies the shim's borrowed struct.
+fn visit<Raw, T>(
+    convert: fn(&Raw) -> T,
+    fill: impl FnOnce(unsafe extern "C" fn(*mut c_void, *const Raw), *mut c_void) -> Result<()>,
+) -> Result<T> {
+    struct Slot<Raw, T> {
+        convert: fn(&Raw) -> T,
+        value: Option<T>,
+    }
+    unsafe extern "C" fn trampoline<Raw, T>(ctx: *mut c_void, raw: *const Raw) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: ctx is the Slot below, raw is valid during this call.
+            let slot = unsafe { &mut *(ctx as *mut Slot<Raw, T>) };
+            if let Some(raw) = unsafe { raw.as_ref() } {
+                slot.value = Some((slot.convert)(raw));
+            }
+        }));
+    }
+    let mut slot = Slot::<Raw, T> {
+        convert,
+        value: None,
+    };
+    fill(trampoline::<Raw, T>, &mut slot as *mut Slot<Raw, T> as *mut c_void)?;
+    slot.value.ok_or_else(|| PjError {
+        status: -1,
+        message: "the shim returned no data".into(),
+    })
+}
+
+// ---- plain data ------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+pub struct Version {
+    pub major: i32,
+    pub minor: i32,
+    pub rev: i32,
+    pub numeric: u32,
+    pub suffix: String,
+    pub full: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TransportInfo {
+    pub id: i32,
+    pub kind: i32,
+    pub type_name: String,
+    pub info: String,
+    pub flags: u32,
+    pub local_address: String,
+    pub local_name: String,
+    pub usage_count: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccountInfo {
+    pub id: i32,
+    pub is_default: bool,
+    pub uri: String,
+    pub reg_is_configured: bool,
+    pub reg_is_active: bool,
+    pub reg_expires_sec: i32,
+    pub reg_status: i32,
+    pub reg_status_text: String,
+    pub online_status: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CallInfo {
+    pub state: i32,
+    pub state_text: String,
+    pub role: i32,
+    pub last_status_code: i32,
+    pub last_reason: String,
+    pub local_uri: String,
+    pub local_contact: String,
+    pub remote_uri: String,
+    pub remote_contact: String,
+    pub call_id: String,
+    pub src_address: String,
+    pub connect_duration: f64,
+    pub total_duration: f64,
+    pub has_media: bool,
+    pub is_active: bool,
+}
+
+impl CallInfo {
+    fn from_raw(raw: &ffi::sipster_call_info) -> Self {
+        CallInfo {
+            state: raw.state,
+            state_text: owned(raw.state_text),
+            role: raw.role,
+            last_status_code: raw.last_status_code,
+            last_reason: owned(raw.last_reason),
+            local_uri: owned(raw.local_uri),
+            local_contact: owned(raw.local_contact),
+            remote_uri: owned(raw.remote_uri),
+            remote_contact: owned(raw.remote_contact),
+            call_id: owned(raw.call_id),
+            src_address: owned(raw.src_address),
+            connect_duration: raw.connect_duration,
+            total_duration: raw.total_duration,
+            has_media: raw.has_media != 0,
+            is_active: raw.is_active != 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StreamInfo {
+    pub index: u32,
+    pub dir: i32,
+    pub status: i32,
+    pub conf_slot: i32,
+    pub rtp_addr: String,
+    pub rtcp_addr: String,
+}
+
+/// Optional parameters of a call operation.
+#[derive(Debug, Clone, Default)]
+pub struct CallOp {
+    pub status_code: Option<i32>,
+    pub reason: Option<String>,
+    pub headers: Vec<(String, String)>,
+}
+
+/// `CallOp` lowered to C: owns the strings the raw struct points into.
+struct RawCallOp {
+    _reason: Option<CString>,
+    _strings: Vec<(CString, CString)>,
+    _headers: Vec<ffi::sipster_header>,
+    raw: ffi::sipster_call_op,
+}
+
+impl CallOp {
+    fn lower(&self) -> Result<RawCallOp> {
+        let reason = self
+            .reason
+            .as_deref()
+            .map(|r| c_string("reason", r))
+            .transpose()?;
+        let strings = self
+            .headers
+            .iter()
+            .map(|(n, v)| Ok((c_string("header name", n)?, c_string("header value", v)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let headers: Vec<ffi::sipster_header> = strings
+            .iter()
+            .map(|(n, v)| ffi::sipster_header {
+                name: n.as_ptr(),
+                value: v.as_ptr(),
+            })
+            .collect();
+        let raw = ffi::sipster_call_op {
+            status_code: self.status_code.unwrap_or(0),
+            reason: reason.as_ref().map_or(ptr::null(), |r| r.as_ptr()),
+            headers: headers.as_ptr(),
+            header_count: headers.len(),
+        };
+        Ok(RawCallOp {
+            _reason: reason,
+            _strings: strings,
+            _headers: headers,
+            raw,
+        })
+    }
+}
+
+// ---- events ----------------------------------------------------------------
+
+/// A call that pjsua created for an incoming INVITE, in transit to the
+/// owning thread. Dropping it without `into_call` leaves the native call to
+/// the library's shutdown instead of destroying it on a pjsip thread.
+pub struct IncomingCall(NonNull<ffi::sipster_call>);
+
+// SAFETY: the handle is only turned into a `Call` (and used) on the owning thread.
+unsafe impl Send for IncomingCall {}
+
+impl IncomingCall {
+    pub fn into_call(self) -> Call {
+        Call(self.0)
+    }
+}
+
+pub enum EventKind {
+    Log {
+        level: i32,
+        line: String,
+    },
+    RegStarted {
+        account: u64,
+        renew: bool,
+    },
+    RegState {
+        account: u64,
+        code: i32,
+        active: bool,
+        expires: i32,
+        reason: String,
+    },
+    IncomingCall {
+        account: u64,
+        call_key: u64,
+        call: IncomingCall,
+        info: CallInfo,
+    },
+    CallState {
+        call_key: u64,
+        info: CallInfo,
+    },
+    CallMedia {
+        call_key: u64,
+        streams: Vec<StreamInfo>,
+    },
+    Dtmf {
+        call_key: u64,
+        digit: String,
+        duration_ms: i32,
+    },
+    PlayerEof {
+        key: u64,
+    },
+    TransferStatus {
+        call_key: u64,
+        code: i32,
+        is_final: bool,
+        reason: String,
+    },
+}
+
+pub struct Event {
+    /// `now_ns()` clock reading taken in the pjsip callback.
+    pub timestamp_ns: i64,
+    pub kind: EventKind,
+}
+
+impl Event {
+    /// # Safety
+    /// `raw` must be a valid event whose pointers are alive for this call.
+    unsafe fn from_raw(raw: &ffi::sipster_event) -> Option<Event> {
+        use ffi::sipster_event_kind::*;
+        let info = || {
+            unsafe { raw.call_info.as_ref() }
+                .map(CallInfo::from_raw)
+                .unwrap_or_default()
+        };
+        let kind = match raw.kind {
+            SIPSTER_EVENT_LOG => EventKind::Log {
+                level: raw.code,
+                line: owned(raw.text),
+            },
+            SIPSTER_EVENT_REG_STARTED => EventKind::RegStarted {
+                account: raw.source,
+                renew: raw.flag != 0,
+            },
+            SIPSTER_EVENT_REG_STATE => EventKind::RegState {
+                account: raw.source,
+                code: raw.code,
+                active: raw.flag != 0,
+                expires: raw.expires,
+                reason: owned(raw.text),
+            },
+            SIPSTER_EVENT_INCOMING_CALL => EventKind::IncomingCall {
+                account: raw.source,
+                call_key: raw.call_key,
+                call: IncomingCall(NonNull::new(raw.call)?),
+                info: info(),
+            },
+            SIPSTER_EVENT_CALL_STATE => EventKind::CallState {
+                call_key: raw.source,
+                info: info(),
+            },
+            SIPSTER_EVENT_CALL_MEDIA => {
+                let streams = if raw.streams.is_null() {
+                    &[][..]
+                } else {
+                    unsafe { std::slice::from_raw_parts(raw.streams, raw.stream_count) }
+                };
+                EventKind::CallMedia {
+                    call_key: raw.source,
+                    streams: streams
+                        .iter()
+                        .map(|s| StreamInfo {
+                            index: s.index,
+                            dir: s.dir,
+                            status: s.status,
+                            conf_slot: s.conf_slot,
+                            rtp_addr: owned(s.rtp_addr),
+                            rtcp_addr: owned(s.rtcp_addr),
+                        })
+                        .collect(),
+                }
+            }
+            SIPSTER_EVENT_DTMF => EventKind::Dtmf {
+                call_key: raw.source,
+                digit: owned(raw.text),
+                duration_ms: raw.code,
+            },
+            SIPSTER_EVENT_PLAYER_EOF => EventKind::PlayerEof { key: raw.source },
+            SIPSTER_EVENT_TRANSFER_STATUS => EventKind::TransferStatus {
+                call_key: raw.source,
+                code: raw.code,
+                is_final: raw.flag != 0,
+                reason: owned(raw.text),
+            },
+        };
+        Some(Event {
+            timestamp_ns: raw.timestamp_ns,
+            kind,
+        })
+    }
+}
+
+/// Receives every event, on pjsip's threads; it must not block.
+pub type EventSink = Box<dyn Fn(Event) + Send + Sync>;
+
+unsafe extern "C" fn sink_trampoline(ctx: *mut c_void, raw: *const ffi::sipster_event) {
+    // A panic must not unwind into pjsip's C frames.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: ctx is the leaked EventSink from `lib_init`; raw is valid now.
+        let sink = unsafe { &*(ctx as *const EventSink) };
+        if let Some(event) = unsafe { raw.as_ref() }.and_then(|r| unsafe { Event::from_raw(r) }) {
+            sink(event);
+        }
+    }));
+}
+
+// ---- library ---------------------------------------------------------------
+
+pub fn next_key() -> u64 {
+    unsafe { ffi::sipster_next_key() }
+}
+
+pub fn now_ns() -> i64 {
+    unsafe { ffi::sipster_now_ns() }
+}
+
+/// pjsua2's default-constructed config of `kind` as pjsua2 JSON.
+pub fn default_config(kind: &str) -> Result<String> {
+    let kind = c_string("config kind", kind)?;
+    let mut out = ptr::null_mut();
+    check(|err| unsafe { ffi::sipster_default_config(kind.as_ptr(), &mut out, err) })?;
+    Ok(take_string(out))
+}
+
+/// libCreate + libInit. The sink lives for the rest of the process (pjsip
+/// may log from its threads until the very end).
+pub fn lib_init(config_json: &str, log_to_sink: bool, sink: EventSink) -> Result<()> {
+    let config = c_string("config", config_json)?;
+    let ctx = Box::into_raw(Box::new(sink));
+    let result = check(|err| unsafe {
+        ffi::sipster_lib_init(
+            config.as_ptr(),
+            i32::from(log_to_sink),
+            Some(sink_trampoline),
+            ctx as *mut c_void,
+            err,
+        )
+    });
+    if result.is_err() {
+        // SAFETY: init failed, so the shim dropped its copy of ctx.
+        drop(unsafe { Box::from_raw(ctx) });
+    }
+    result
+}
+
+pub fn lib_start() -> Result<()> {
+    check(|err| unsafe { ffi::sipster_lib_start(err) })
+}
+
+pub fn lib_destroy() -> Result<()> {
+    check(|err| unsafe { ffi::sipster_lib_destroy(err) })
+}
+
+/// The pjsua state, or `None` before init / after destroy.
+pub fn lib_state() -> Option<i32> {
+    let state = unsafe { ffi::sipster_lib_state() };
+    (state >= 0).then_some(state)
+}
+
+pub fn version() -> Version {
+    let mut raw = ffi::sipster_version {
+        major: 0,
+        minor: 0,
+        rev: 0,
+        numeric: 0,
+        suffix: ptr::null(),
+        full: ptr::null(),
+    };
+    unsafe { ffi::sipster_lib_version(&mut raw) };
+    Version {
+        major: raw.major,
+        minor: raw.minor,
+        rev: raw.rev,
+        numeric: raw.numeric,
+        suffix: owned(raw.suffix),
+        full: owned(raw.full),
+    }
+}
+
+pub fn lib_config() -> Result<String> {
+    let mut out = ptr::null_mut();
+    check(|err| unsafe { ffi::sipster_lib_config(&mut out, err) })?;
+    Ok(take_string(out))
+}
+
+pub fn media_active_ports() -> u32 {
+    unsafe { ffi::sipster_media_active_ports() }
+}
+
+pub fn media_max_ports() -> u32 {
+    unsafe { ffi::sipster_media_max_ports() }
+}
+
+pub fn max_calls() -> u32 {
+    unsafe { ffi::sipster_max_calls() }
+}
+
+pub fn call_count() -> u32 {
+    unsafe { ffi::sipster_call_count() }
+}
+
+pub fn hangup_all_calls() -> Result<()> {
+    check(|err| unsafe { ffi::sipster_hangup_all_calls(err) })
+}
+
+// ---- transport -------------------------------------------------------------
+
+pub struct Transport(NonNull<ffi::sipster_transport>);
+
+impl Transport {
+    pub fn create(kind: i32, config_json: &str) -> Result<Transport> {
+        let config = c_string("config", config_json)?;
+        let mut out = ptr::null_mut();
+        check(|err| unsafe { ffi::sipster_transport_create(kind, config.as_ptr(), &mut out, err) })?;
+        Ok(Transport(NonNull::new(out).expect("shim returned success without a transport")))
+    }
+
+    pub fn id(&self) -> i32 {
+        unsafe { ffi::sipster_transport_id(self.0.as_ptr()) }
+    }
+
+    pub fn info(&self) -> Result<TransportInfo> {
+        visit(
+            |raw: &ffi::sipster_transport_info| TransportInfo {
+                id: raw.id,
+                kind: raw.type_,
+                type_name: owned(raw.type_name),
+                info: owned(raw.info),
+                flags: raw.flags,
+                local_address: owned(raw.local_address),
+                local_name: owned(raw.local_name),
+                usage_count: raw.usage_count,
+            },
+            |f, ctx| {
+                check(|err| unsafe { ffi::sipster_transport_get_info(self.0.as_ptr(), Some(f), ctx, err) })
+            },
+        )
+    }
+
+    pub fn set_enabled(&self, enabled: bool) -> Result<()> {
+        check(|err| unsafe {
+            ffi::sipster_transport_set_enabled(self.0.as_ptr(), i32::from(enabled), err)
+        })
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        unsafe { ffi::sipster_transport_is_enabled(self.0.as_ptr()) != 0 }
+    }
+}
+
+impl Drop for Transport {
+    fn drop(&mut self) {
+        unsafe { ffi::sipster_transport_destroy(self.0.as_ptr()) }
+    }
+}
+
+// ---- account ---------------------------------------------------------------
+
+pub struct Account(NonNull<ffi::sipster_account>);
+
+impl Account {
+    pub fn create(config_json: &str, make_default: bool, key: u64) -> Result<Account> {
+        let config = c_string("config", config_json)?;
+        let mut out = ptr::null_mut();
+        check(|err| unsafe {
+            ffi::sipster_account_create(config.as_ptr(), i32::from(make_default), key, &mut out, err)
+        })?;
+        Ok(Account(NonNull::new(out).expect("shim returned success without an account")))
+    }
+
+    pub fn modify(&self, config_json: &str) -> Result<()> {
+        let config = c_string("config", config_json)?;
+        check(|err| unsafe { ffi::sipster_account_modify(self.0.as_ptr(), config.as_ptr(), err) })
+    }
+
+    pub fn info(&self) -> Result<AccountInfo> {
+        visit(
+            |raw: &ffi::sipster_account_info| AccountInfo {
+                id: raw.id,
+                is_default: raw.is_default != 0,
+                uri: owned(raw.uri),
+                reg_is_configured: raw.reg_is_configured != 0,
+                reg_is_active: raw.reg_is_active != 0,
+                reg_expires_sec: raw.reg_expires_sec,
+                reg_status: raw.reg_status,
+                reg_status_text: owned(raw.reg_status_text),
+                online_status: raw.online_status != 0,
+            },
+            |f, ctx| {
+                check(|err| unsafe { ffi::sipster_account_get_info(self.0.as_ptr(), Some(f), ctx, err) })
+            },
+        )
+    }
+
+    pub fn set_registration(&self, renew: bool) -> Result<()> {
+        check(|err| unsafe {
+            ffi::sipster_account_set_registration(self.0.as_ptr(), i32::from(renew), err)
+        })
+    }
+
+    pub fn set_transport(&self, transport: &Transport) -> Result<()> {
+        check(|err| unsafe {
+            ffi::sipster_account_set_transport(self.0.as_ptr(), transport.0.as_ptr(), err)
+        })
+    }
+
+    pub fn set_default(&self) -> Result<()> {
+        check(|err| unsafe { ffi::sipster_account_set_default(self.0.as_ptr(), err) })
+    }
+
+    pub fn is_default(&self) -> bool {
+        unsafe { ffi::sipster_account_is_default(self.0.as_ptr()) != 0 }
+    }
+
+    pub fn is_valid(&self) -> bool {
+        unsafe { ffi::sipster_account_is_valid(self.0.as_ptr()) != 0 }
+    }
+
+    pub fn make_call(&self, dest_uri: &str, op: &CallOp, call_key: u64) -> Result<Call> {
+        let dest = c_string("destination", dest_uri)?;
+        let op = op.lower()?;
+        let mut out = ptr::null_mut();
+        check(|err| unsafe {
+            ffi::sipster_account_make_call(
+                self.0.as_ptr(),
+                dest.as_ptr(),
+                &op.raw,
+                call_key,
+                &mut out,
+                err,
+            )
+        })?;
+        Ok(Call(NonNull::new(out).expect("shim returned success without a call")))
+    }
+}
+
+impl Drop for Account {
+    fn drop(&mut self) {
+        unsafe { ffi::sipster_account_destroy(self.0.as_ptr()) }
+    }
+}
+
+// ---- call ------------------------------------------------------------------
+
+pub struct Call(NonNull<ffi::sipster_call>);
+
+macro_rules! call_op {
+    ($name:ident, $ffi:ident) => {
+        pub fn $name(&self, op: &CallOp) -> Result<()> {
+            let op = op.lower()?;
+            check(|err| unsafe { ffi::$ffi(self.0.as_ptr(), &op.raw, err) })
+        }
+    };
+}
+
+impl Call {
+    pub fn is_finished(&self) -> bool {
+        unsafe { ffi::sipster_call_is_finished(self.0.as_ptr()) != 0 }
+    }
+
+    pub fn info(&self) -> Result<CallInfo> {
+        visit(CallInfo::from_raw, |f, ctx| {
+            check(|err| unsafe { ffi::sipster_call_get_info(self.0.as_ptr(), Some(f), ctx, err) })
+        })
+    }
+
+    call_op!(answer, sipster_call_answer);
+    call_op!(hangup, sipster_call_hangup);
+    call_op!(hold, sipster_call_hold);
+    call_op!(reinvite, sipster_call_reinvite);
+    call_op!(update, sipster_call_update);
+
+    pub fn transfer(&self, dest_uri: &str, op: &CallOp) -> Result<()> {
+        let dest = c_string("destination", dest_uri)?;
+        let op = op.lower()?;
+        check(|err| unsafe {
+            ffi::sipster_call_transfer(self.0.as_ptr(), dest.as_ptr(), &op.raw, err)
+        })
+    }
+
+    pub fn dial_dtmf(&self, digits: &str) -> Result<()> {
+        let digits = c_string("digits", digits)?;
+        check(|err| unsafe { ffi::sipster_call_dial_dtmf(self.0.as_ptr(), digits.as_ptr(), err) })
+    }
+
+    pub fn stats_dump(&self, with_media: bool, indent: &str) -> Result<String> {
+        let indent = c_string("indent", indent)?;
+        let mut out = ptr::null_mut();
+        check(|err| unsafe {
+            ffi::sipster_call_stats_dump(
+                self.0.as_ptr(),
+                i32::from(with_media),
+                indent.as_ptr(),
+                &mut out,
+                err,
+            )
+        })?;
+        Ok(take_string(out))
+    }
+
+    pub fn conf_slot(&self, media_index: u32) -> Result<i32> {
+        let mut slot = -1;
+        check(|err| unsafe {
+            ffi::sipster_call_conf_slot(self.0.as_ptr(), media_index, &mut slot, err)
+        })?;
+        Ok(slot)
+    }
+}
+
+impl Drop for Call {
+    fn drop(&mut self) {
+        unsafe { ffi::sipster_call_destroy(self.0.as_ptr()) }
+    }
+}
+
+// ---- players, recorders, conference bridge ---------------------------------
+
+pub struct Player(NonNull<ffi::sipster_player>);
+
+impl Player {
+    /// One file plays as a player, several as a playlist.
+    pub fn create(files: &[String], no_loop: bool, key: u64) -> Result<Player> {
+        let files = files
+            .iter()
+            .map(|f| c_string("file name", f))
+            .collect::<Result<Vec<_>>>()?;
+        let ptrs: Vec<*const c_char> = files.iter().map(|f| f.as_ptr()).collect();
+        let mut out = ptr::null_mut();
+        check(|err| unsafe {
+            ffi::sipster_player_create(
+                ptrs.as_ptr(),
+                ptrs.len(),
+                i32::from(no_loop),
+                key,
+                &mut out,
+                err,
+            )
+        })?;
+        Ok(Player(NonNull::new(out).expect("shim returned success without a player")))
+    }
+
+    pub fn conf_slot(&self) -> i32 {
+        unsafe { ffi::sipster_player_conf_slot(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for Player {
+    fn drop(&mut self) {
+        unsafe { ffi::sipster_player_destroy(self.0.as_ptr()) }
+    }
+}
+
+/// WAV encodings a recorder writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordFormat {
+    Ulaw = 0,
+    Alaw = 1,
+    Pcm = 2,
+}
+
+pub struct Recorder(NonNull<ffi::sipster_recorder>);
+
+impl Recorder {
+    pub fn create(file: &str, format: RecordFormat, max_size: u64) -> Result<Recorder> {
+        let file = c_string("file name", file)?;
+        let mut out = ptr::null_mut();
+        check(|err| unsafe {
+            ffi::sipster_recorder_create(file.as_ptr(), format as i32, max_size, &mut out, err)
+        })?;
+        Ok(Recorder(NonNull::new(out).expect("shim returned success without a recorder")))
+    }
+
+    pub fn conf_slot(&self) -> i32 {
+        unsafe { ffi::sipster_recorder_conf_slot(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        unsafe { ffi::sipster_recorder_destroy(self.0.as_ptr()) }
+    }
+}
+
+pub fn conf_connect(source: i32, sink: i32) -> Result<()> {
+    check(|err| unsafe { ffi::sipster_conf_connect(source, sink, err) })
+}
+
+pub fn conf_disconnect(source: i32, sink: i32) -> Result<()> {
+    check(|err| unsafe { ffi::sipster_conf_disconnect(source, sink, err) })
+}
+
+/// `tx`: the level of what the slot sends into the bridge, else of what it receives.
+pub fn conf_adjust_level(slot: i32, tx: bool, level: f32) -> Result<()> {
+    check(|err| unsafe { ffi::sipster_conf_adjust_level(slot, i32::from(tx), level, err) })
+}
+
+/// The slot's last transmitted and received signal levels (0..255).
+pub fn conf_signal_level(slot: i32) -> Result<(u32, u32)> {
+    let (mut tx, mut rx) = (0, 0);
+    check(|err| unsafe { ffi::sipster_conf_signal_level(slot, &mut tx, &mut rx, err) })?;
+    Ok((tx, rx))
+}
+
+/// The library constants that configs use, by their pjsip names.
+pub fn constants() -> Vec<(String, i64)> {
+    unsafe extern "C" fn collect(ctx: *mut c_void, name: *const c_char, value: i64) {
+        let _ = catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: ctx is the Vec below; name is valid during this call.
+            let out = unsafe { &mut *(ctx as *mut Vec<(String, i64)>) };
+            out.push((owned(name), value));
+        }));
+    }
+    let mut out: Vec<(String, i64)> = Vec::new();
+    unsafe { ffi::sipster_constants(Some(collect), &mut out as *mut _ as *mut c_void) };
+    out
+}

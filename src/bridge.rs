@@ -1,0 +1,214 @@
+//! The event bridge: pjsip callbacks -> JS, and what keeps Node's loop alive.
+//!
+//! In a pjsip callback the shim copies what the event needs into owned Rust
+//! data (`pjsip_sys::Event`), which is queued on one weak threadsafe function
+//! without blocking (its queue is unbounded). Node runs the queue in order on
+//! the main thread: there the event updates the native state it concerns
+//! (a call that ended is released, for one) and becomes one `SipsterEvent`
+//! object for the JS dispatcher in index.js. One queue keeps every object's
+//! events in the order pjsip produced them.
+//!
+//! The event channel never keeps the process alive. Each JS object that is
+//! ref'd holds a `KeepAlive`; while at least one is held, a second,
+//! otherwise unused threadsafe function keeps the loop referenced.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+use pjsip_sys::{Event, EventKind, EventSink};
+
+use crate::call::{self, CallHandle, CallInfoObject};
+use crate::media::MediaHandle;
+
+/// One event as the JS dispatcher receives it; which fields are set depends
+/// on `kind`.
+#[napi(object, object_from_js = false)]
+pub struct SipsterEvent {
+    /// `log`, `regStarted`, `regState`, `call`, `callState`, `callMedia`,
+    /// `dtmf`, `eof` or `transferStatus`.
+    pub kind: String,
+    /// Key of the account, call or media the event is about.
+    pub key: f64,
+    /// When the pjsip callback ran, in ns of `nowNs()`'s clock.
+    pub timestamp: f64,
+    pub level: Option<i32>,
+    pub message: Option<String>,
+    pub renew: Option<bool>,
+    pub code: Option<i32>,
+    pub active: Option<bool>,
+    pub expires: Option<i32>,
+    pub reason: Option<String>,
+    pub call_key: Option<f64>,
+    pub call: Option<CallHandle>,
+    pub info: Option<CallInfoObject>,
+    pub medias: Option<Vec<MediaHandle>>,
+    pub digit: Option<String>,
+    pub duration: Option<i32>,
+    pub is_final: Option<bool>,
+}
+
+impl SipsterEvent {
+    fn new(kind: &str, key: u64, timestamp_ns: i64) -> Self {
+        SipsterEvent {
+            kind: kind.to_string(),
+            key: key as f64,
+            timestamp: timestamp_ns as f64,
+            level: None,
+            message: None,
+            renew: None,
+            code: None,
+            active: None,
+            expires: None,
+            reason: None,
+            call_key: None,
+            call: None,
+            info: None,
+            medias: None,
+            digit: None,
+            duration: None,
+            is_final: None,
+        }
+    }
+}
+
+/// Runs on the main thread, in pjsip's order: applies the event to the
+/// native state and shapes it for JS.
+fn deliver(event: Event) -> SipsterEvent {
+    let ts = event.timestamp_ns;
+    match event.kind {
+        EventKind::Log { level, line } => SipsterEvent {
+            level: Some(level),
+            message: Some(line),
+            ..SipsterEvent::new("log", 0, ts)
+        },
+        EventKind::RegStarted { account, renew } => SipsterEvent {
+            renew: Some(renew),
+            ..SipsterEvent::new("regStarted", account, ts)
+        },
+        EventKind::RegState {
+            account,
+            code,
+            active,
+            expires,
+            reason,
+        } => SipsterEvent {
+            code: Some(code),
+            active: Some(active),
+            expires: Some(expires),
+            reason: Some(reason),
+            ..SipsterEvent::new("regState", account, ts)
+        },
+        EventKind::IncomingCall {
+            account,
+            call_key,
+            call,
+            info,
+        } => {
+            let handle = call::adopt_incoming(call_key, call.into_call(), &info);
+            SipsterEvent {
+                call_key: Some(call_key as f64),
+                call: Some(handle),
+                info: Some(CallInfoObject::from(&info)),
+                ..SipsterEvent::new("call", account, ts)
+            }
+        }
+        EventKind::CallState { call_key, info } => {
+            call::apply_state(call_key, &info);
+            SipsterEvent {
+                info: Some(CallInfoObject::from(&info)),
+                ..SipsterEvent::new("callState", call_key, ts)
+            }
+        }
+        EventKind::CallMedia { call_key, streams } => SipsterEvent {
+            medias: Some(call::media_of(call_key, &streams)),
+            ..SipsterEvent::new("callMedia", call_key, ts)
+        },
+        EventKind::Dtmf {
+            call_key,
+            digit,
+            duration_ms,
+        } => SipsterEvent {
+            digit: Some(digit),
+            duration: Some(duration_ms),
+            ..SipsterEvent::new("dtmf", call_key, ts)
+        },
+        EventKind::PlayerEof { key } => SipsterEvent::new("eof", key, ts),
+        EventKind::TransferStatus {
+            call_key,
+            code,
+            is_final,
+            reason,
+        } => SipsterEvent {
+            code: Some(code),
+            is_final: Some(is_final),
+            reason: Some(reason),
+            ..SipsterEvent::new("transferStatus", call_key, ts)
+        },
+    }
+}
+
+/// Builds the sink that pjsip's threads call: it only queues.
+pub fn event_sink(dispatch: Function<SipsterEvent, ()>) -> Result<EventSink> {
+    let tsfn: ThreadsafeFunction<Event, (), SipsterEvent, Status, false, true> = dispatch
+        .build_threadsafe_function::<Event>()
+        .callee_handled::<false>()
+        .weak::<true>()
+        .build_callback(|ctx| Ok(deliver(ctx.value)))?;
+    Ok(Box::new(move |event| {
+        // Never blocks: the queue is unbounded. After Node began to shut
+        // down the event is dropped, which is all that can be done with it.
+        tsfn.call(event, ThreadsafeFunctionCallMode::NonBlocking);
+    }))
+}
+
+// ---- keeping the loop alive --------------------------------------------------
+
+/// A never-called, referenced threadsafe function: while it exists, Node's
+/// loop stays alive. Dropping the last `Rc` releases it.
+struct LoopAnchor {
+    _tsfn: ThreadsafeFunction<(), (), (), Status, false, false>,
+}
+
+thread_local! {
+    static ANCHOR: RefCell<Weak<LoopAnchor>> = const { RefCell::new(Weak::new()) };
+}
+
+/// One object's claim on the event loop (`ref()` / `unref()`).
+#[derive(Default)]
+pub struct KeepAlive(Option<Rc<LoopAnchor>>);
+
+impl KeepAlive {
+    pub fn hold(&mut self, env: &Env) -> Result<()> {
+        if self.0.is_some() {
+            return Ok(());
+        }
+        let existing = ANCHOR.with(|a| a.borrow().upgrade());
+        let anchor = match existing {
+            Some(anchor) => anchor,
+            None => {
+                let noop = env.create_function_from_closure::<(), (), _>("sipsterLoopAnchor", |_| Ok(()))?;
+                let tsfn = noop
+                    .build_threadsafe_function::<()>()
+                    .callee_handled::<false>()
+                    .weak::<false>()
+                    .build_callback(|_| Ok(()))?;
+                let anchor = Rc::new(LoopAnchor { _tsfn: tsfn });
+                ANCHOR.with(|a| *a.borrow_mut() = Rc::downgrade(&anchor));
+                anchor
+            }
+        };
+        self.0 = Some(anchor);
+        Ok(())
+    }
+
+    pub fn release(&mut self) {
+        self.0 = None;
+    }
+
+    pub fn is_held(&self) -> bool {
+        self.0.is_some()
+    }
+}

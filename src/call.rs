@@ -1,0 +1,417 @@
+//! `Call`: one SIP dialog, incoming or outgoing.
+//!
+//! The native call lives exactly as long as the dialog: it is released when
+//! its `disconnected` state is delivered, never by the garbage collector.
+//! The JS object may live on; its getters then answer from the last state
+//! and its methods throw.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use pjsip_sys::{CallInfo, CallOp, StreamInfo};
+
+use crate::bridge::KeepAlive;
+use crate::error::{OrThrow, Result, SipsterError};
+use crate::media::MediaHandle;
+
+/// pjsip_inv_state names, indexed by state.
+const STATES: &[&str] = &[
+    "null",
+    "calling",
+    "incoming",
+    "early",
+    "connecting",
+    "confirmed",
+    "disconnected",
+];
+const DISCONNECTED: i32 = 6;
+
+pub(crate) fn state_name(state: i32) -> &'static str {
+    STATES.get(state as usize).copied().unwrap_or("unknown")
+}
+
+/// What a `Call` shares with the registry and with its media.
+pub(crate) struct CallCore {
+    key: u64,
+    native: RefCell<Option<pjsip_sys::Call>>,
+    last_info: RefCell<CallInfo>,
+    keepalive: RefCell<KeepAlive>,
+}
+
+impl CallCore {
+    fn native<T>(
+        &self,
+        what: &str,
+        op: impl FnOnce(&pjsip_sys::Call) -> pjsip_sys::Result<T>,
+    ) -> Result<T> {
+        let native = self.native.borrow();
+        match native.as_ref() {
+            Some(call) => Ok(op(call)?),
+            None => Err(SipsterError::invalid_state(format!(
+                "Call.{what}: the call has ended"
+            ))),
+        }
+    }
+
+    /// Fresh info while the call is up, the last known afterwards.
+    fn info(&self) -> CallInfo {
+        let fresh = self
+            .native
+            .borrow()
+            .as_ref()
+            .and_then(|call| call.info().ok());
+        match fresh {
+            Some(info) => {
+                *self.last_info.borrow_mut() = info.clone();
+                info
+            }
+            None => self.last_info.borrow().clone(),
+        }
+    }
+
+    pub(crate) fn conf_slot(&self, media_index: u32) -> Result<i32> {
+        self.native("media", |call| call.conf_slot(media_index))
+    }
+
+    pub(crate) fn has_ended(&self) -> bool {
+        self.native.borrow().is_none()
+    }
+}
+
+thread_local! {
+    /// Calls whose dialog is up, by key: events find their call here.
+    static LIVE: RefCell<HashMap<u64, Rc<CallCore>>> = RefCell::new(HashMap::new());
+}
+
+fn register(key: u64, native: pjsip_sys::Call, info: CallInfo) -> CallHandle {
+    let core = Rc::new(CallCore {
+        key,
+        native: RefCell::new(Some(native)),
+        last_info: RefCell::new(info),
+        keepalive: RefCell::new(KeepAlive::default()),
+    });
+    LIVE.with(|live| live.borrow_mut().insert(key, core.clone()));
+    CallHandle { core }
+}
+
+fn live(key: u64) -> Option<Rc<CallCore>> {
+    LIVE.with(|live| live.borrow().get(&key).cloned())
+}
+
+pub(crate) fn adopt_incoming(key: u64, native: pjsip_sys::Call, info: &CallInfo) -> CallHandle {
+    register(key, native, info.clone())
+}
+
+pub(crate) fn place(
+    account: &pjsip_sys::Account,
+    destination: &str,
+    op: &CallOp,
+) -> Result<CallHandle> {
+    let key = pjsip_sys::next_key();
+    let native = account.make_call(destination, op, key)?;
+    Ok(register(key, native, CallInfo::default()))
+}
+
+/// Records a state change; on `disconnected` the native call is released.
+pub(crate) fn apply_state(key: u64, info: &CallInfo) {
+    let Some(core) = live(key) else { return };
+    *core.last_info.borrow_mut() = info.clone();
+    if info.state == DISCONNECTED {
+        LIVE.with(|live| live.borrow_mut().remove(&key));
+        core.native.borrow_mut().take();
+        core.keepalive.borrow_mut().release();
+    }
+}
+
+pub(crate) fn media_of(key: u64, streams: &[StreamInfo]) -> Vec<MediaHandle> {
+    let Some(core) = live(key) else {
+        return Vec::new();
+    };
+    streams
+        .iter()
+        .map(|s| MediaHandle::for_stream(core.clone(), s))
+        .collect()
+}
+
+/// At shutdown: the library hangs up what is left; the registry lets go.
+pub(crate) fn forget_all() {
+    let cores: Vec<_> = LIVE.with(|live| live.borrow_mut().drain().map(|(_, c)| c).collect());
+    for core in cores {
+        core.keepalive.borrow_mut().release();
+    }
+}
+
+pub(crate) fn call_op(
+    status_code: Option<u32>,
+    reason: Option<String>,
+    headers: Option<HashMap<String, String>>,
+) -> Result<CallOp> {
+    let headers: Vec<(String, String)> = headers.unwrap_or_default().into_iter().collect();
+    for (name, _) in &headers {
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.!%*+`'~".contains(c));
+        if !valid {
+            return Err(SipsterError::invalid_argument(format!(
+                "headers: '{name}' is not a valid SIP header name"
+            )));
+        }
+    }
+    Ok(CallOp {
+        status_code: status_code.map(|c| c as i32),
+        reason,
+        headers,
+    })
+}
+
+fn check_code(what: &str, code: Option<u32>, range: std::ops::RangeInclusive<u32>) -> Result<()> {
+    match code {
+        Some(c) if !range.contains(&c) => Err(SipsterError::OutOfRange(format!(
+            "Call.{what}: statusCode must be from {} to {}, got {c}",
+            range.start(),
+            range.end()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+#[napi(object)]
+pub struct CallInfoObject {
+    pub state: String,
+    pub state_text: String,
+    /// `uac` for calls we placed, `uas` for calls we received.
+    pub role: String,
+    pub last_status_code: i32,
+    pub last_reason: String,
+    pub local_uri: String,
+    pub local_contact: String,
+    pub remote_uri: String,
+    pub remote_contact: String,
+    pub call_id: String,
+    pub src_address: String,
+    pub conn_duration: f64,
+    pub total_duration: f64,
+    pub has_media: bool,
+    pub is_active: bool,
+}
+
+impl From<&CallInfo> for CallInfoObject {
+    fn from(info: &CallInfo) -> Self {
+        CallInfoObject {
+            state: state_name(info.state).to_string(),
+            state_text: info.state_text.clone(),
+            role: if info.role == 0 { "uac" } else { "uas" }.to_string(),
+            last_status_code: info.last_status_code,
+            last_reason: info.last_reason.clone(),
+            local_uri: info.local_uri.clone(),
+            local_contact: info.local_contact.clone(),
+            remote_uri: info.remote_uri.clone(),
+            remote_contact: info.remote_contact.clone(),
+            call_id: info.call_id.clone(),
+            src_address: info.src_address.clone(),
+            conn_duration: info.connect_duration,
+            total_duration: info.total_duration,
+            has_media: info.has_media,
+            is_active: info.is_active,
+        }
+    }
+}
+
+/// Optional parameters of answer/hangup and the re-INVITE family.
+#[napi(object)]
+pub struct CallOpOptions {
+    pub headers: Option<HashMap<String, String>>,
+}
+
+#[napi]
+pub struct CallHandle {
+    core: Rc<CallCore>,
+}
+
+#[napi]
+impl CallHandle {
+    #[napi(getter)]
+    pub fn key(&self) -> f64 {
+        self.core.key as f64
+    }
+
+    #[napi]
+    pub fn answer(
+        &self,
+        env: Env,
+        status_code: Option<u32>,
+        reason: Option<String>,
+        options: Option<CallOpOptions>,
+    ) -> napi::Result<()> {
+        check_code("answer", status_code, 100..=699).or_throw(&env)?;
+        let op = call_op(status_code, reason, options.and_then(|o| o.headers)).or_throw(&env)?;
+        self.core.native("answer", |c| c.answer(&op)).or_throw(&env)
+    }
+
+    #[napi]
+    pub fn hangup(
+        &self,
+        env: Env,
+        status_code: Option<u32>,
+        reason: Option<String>,
+        options: Option<CallOpOptions>,
+    ) -> napi::Result<()> {
+        check_code("hangup", status_code, 200..=699).or_throw(&env)?;
+        let op = call_op(status_code, reason, options.and_then(|o| o.headers)).or_throw(&env)?;
+        self.core.native("hangup", |c| c.hangup(&op)).or_throw(&env)
+    }
+
+    #[napi]
+    pub fn hold(&self, env: Env, options: Option<CallOpOptions>) -> napi::Result<()> {
+        let op = call_op(None, None, options.and_then(|o| o.headers)).or_throw(&env)?;
+        self.core.native("hold", |c| c.hold(&op)).or_throw(&env)
+    }
+
+    /// Re-INVITE that also releases a hold.
+    #[napi]
+    pub fn reinvite(&self, env: Env, options: Option<CallOpOptions>) -> napi::Result<()> {
+        let op = call_op(None, None, options.and_then(|o| o.headers)).or_throw(&env)?;
+        self.core.native("reinvite", |c| c.reinvite(&op)).or_throw(&env)
+    }
+
+    #[napi]
+    pub fn update(&self, env: Env, options: Option<CallOpOptions>) -> napi::Result<()> {
+        let op = call_op(None, None, options.and_then(|o| o.headers)).or_throw(&env)?;
+        self.core.native("update", |c| c.update(&op)).or_throw(&env)
+    }
+
+    #[napi]
+    pub fn transfer(
+        &self,
+        env: Env,
+        destination: String,
+        options: Option<CallOpOptions>,
+    ) -> napi::Result<()> {
+        if destination.trim().is_empty() {
+            return Err(SipsterError::invalid_argument(
+                "Call.transfer: destination must be a SIP URI, got ''",
+            )
+            .throw(&env));
+        }
+        let op = call_op(None, None, options.and_then(|o| o.headers)).or_throw(&env)?;
+        self.core
+            .native("transfer", |c| c.transfer(&destination, &op))
+            .or_throw(&env)
+    }
+
+    /// Sends RFC 2833 digits.
+    #[napi]
+    pub fn dtmf(&self, env: Env, digits: String) -> napi::Result<()> {
+        let valid = !digits.is_empty()
+            && digits
+                .chars()
+                .all(|c| c.is_ascii_digit() || "*#ABCDabcd".contains(c));
+        if !valid {
+            return Err(SipsterError::invalid_argument(format!(
+                "Call.dtmf: digits must be 0-9, *, # or A-D, got '{digits}'"
+            ))
+            .throw(&env));
+        }
+        self.core
+            .native("dtmf", |c| c.dial_dtmf(&digits))
+            .or_throw(&env)
+    }
+
+    #[napi]
+    pub fn get_stats_dump(
+        &self,
+        env: Env,
+        with_media: Option<bool>,
+        indent: Option<String>,
+    ) -> napi::Result<String> {
+        let indent = indent.unwrap_or_else(|| "  ".to_string());
+        self.core
+            .native("getStatsDump", |c| {
+                c.stats_dump(with_media.unwrap_or(true), &indent)
+            })
+            .or_throw(&env)
+    }
+
+    /// The call's latest info (the final one once it ended).
+    #[napi]
+    pub fn get_info(&self) -> CallInfoObject {
+        CallInfoObject::from(&self.core.info())
+    }
+
+    #[napi(getter)]
+    pub fn conn_duration(&self) -> f64 {
+        self.core.info().connect_duration
+    }
+
+    #[napi(getter)]
+    pub fn total_duration(&self) -> f64 {
+        self.core.info().total_duration
+    }
+
+    #[napi(getter)]
+    pub fn has_media(&self) -> bool {
+        !self.core.has_ended() && self.core.info().has_media
+    }
+
+    #[napi(getter)]
+    pub fn is_active(&self) -> bool {
+        !self.core.has_ended() && self.core.info().is_active
+    }
+
+    #[napi(getter)]
+    pub fn ended(&self) -> bool {
+        self.core.has_ended()
+    }
+
+    #[napi(js_name = "ref")]
+    pub fn hold_loop(&self, env: Env) -> napi::Result<()> {
+        if !self.core.has_ended() {
+            self.core.keepalive.borrow_mut().hold(&env)?;
+        }
+        Ok(())
+    }
+
+    #[napi]
+    pub fn unref(&self) {
+        self.core.keepalive.borrow_mut().release();
+    }
+
+    #[napi(getter)]
+    pub fn referenced(&self) -> bool {
+        self.core.keepalive.borrow().is_held()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_names_follow_pjsip_inv_state() {
+        assert_eq!(state_name(1), "calling");
+        assert_eq!(state_name(5), "confirmed");
+        assert_eq!(state_name(DISCONNECTED), "disconnected");
+        assert_eq!(state_name(42), "unknown");
+    }
+
+    #[test]
+    fn header_names_are_checked() {
+        let bad = HashMap::from([("X Bad".to_string(), "1".to_string())]);
+        assert!(call_op(None, None, Some(bad)).is_err());
+        let good = HashMap::from([("X-Trunk-Id".to_string(), "7".to_string())]);
+        let op = call_op(Some(200), None, Some(good)).unwrap();
+        assert_eq!(op.headers[0].0, "X-Trunk-Id");
+        assert_eq!(op.status_code, Some(200));
+    }
+
+    #[test]
+    fn status_codes_are_range_checked() {
+        assert!(check_code("answer", Some(99), 100..=699).is_err());
+        assert!(check_code("answer", Some(180), 100..=699).is_ok());
+        assert!(check_code("answer", None, 100..=699).is_ok());
+    }
+}

@@ -1,0 +1,145 @@
+//! The one error type of the addon, and how it becomes a JS exception.
+//!
+//! Argument mistakes become `TypeError`/`RangeError` with `code` set the way
+//! Node's own errors are (`ERR_INVALID_ARG_TYPE`, `ERR_OUT_OF_RANGE`); a
+//! failure inside pjsip becomes an `Error` with `code = 'ERR_PJSIP'` and the
+//! pjsip status as the number `status`.
+
+use napi::bindgen_prelude::JsObjectValue;
+use napi::{Env, JsError, JsRangeError, JsTypeError, JsValue, Status};
+use pjsip_sys::PjError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SipsterError {
+    /// pjsip refused or failed the operation.
+    #[error("{message}")]
+    Pjsip { status: i32, message: String },
+    /// An argument or config field has the wrong type or shape.
+    #[error("{0}")]
+    InvalidArgument(String),
+    /// A number is outside what the field accepts.
+    #[error("{0}")]
+    OutOfRange(String),
+    /// The object or the library is not in a state that allows the call.
+    #[error("{0}")]
+    InvalidState(String),
+}
+
+pub type Result<T> = std::result::Result<T, SipsterError>;
+
+/// pjlib's "invalid operation" status, reported for state errors.
+const PJ_EINVALIDOP: i32 = 70013;
+
+impl From<PjError> for SipsterError {
+    fn from(e: PjError) -> Self {
+        SipsterError::Pjsip {
+            status: e.status,
+            message: e.message,
+        }
+    }
+}
+
+impl SipsterError {
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        SipsterError::InvalidArgument(message.into())
+    }
+
+    pub fn invalid_state(message: impl Into<String>) -> Self {
+        SipsterError::InvalidState(message.into())
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            SipsterError::Pjsip { .. } => "ERR_PJSIP",
+            SipsterError::InvalidArgument(_) => "ERR_INVALID_ARG_TYPE",
+            SipsterError::OutOfRange(_) => "ERR_OUT_OF_RANGE",
+            SipsterError::InvalidState(_) => "ERR_SIPSTER_STATE",
+        }
+    }
+
+    fn status(&self) -> Option<i32> {
+        match self {
+            SipsterError::Pjsip { status, .. } => Some(*status),
+            SipsterError::InvalidState(_) => Some(PJ_EINVALIDOP),
+            _ => None,
+        }
+    }
+
+    /// Throws this error as the right JS class with `code` and `status`
+    /// set, and returns the marker napi-rs uses for "already thrown".
+    pub fn throw(self, env: &Env) -> napi::Error {
+        let message = self.to_string();
+        let status = self.status();
+        let code = self.code();
+        let error = napi::Error::new(Status::GenericFailure, message.clone());
+        let value = match self {
+            SipsterError::InvalidArgument(_) => JsTypeError::from(error).into_unknown(*env),
+            SipsterError::OutOfRange(_) => JsRangeError::from(error).into_unknown(*env),
+            _ => JsError::from(error).into_unknown(*env),
+        };
+        let decorated = value.coerce_to_object().and_then(|mut object| {
+            object.set_named_property("code", code)?;
+            if let Some(status) = status {
+                object.set_named_property("status", status)?;
+            }
+            Ok(object)
+        });
+        match decorated.and_then(|object| env.throw(object)) {
+            Ok(()) => napi::Error::new(Status::PendingException, message),
+            Err(_) => napi::Error::new(Status::GenericFailure, message),
+        }
+    }
+}
+
+/// For the few places without an `Env` at hand: a plain `Error` whose
+/// `code` is the same string as above.
+impl From<SipsterError> for napi::Error {
+    fn from(e: SipsterError) -> Self {
+        let status = match &e {
+            SipsterError::InvalidArgument(_) | SipsterError::OutOfRange(_) => Status::InvalidArg,
+            _ => Status::GenericFailure,
+        };
+        napi::Error::new(status, e.to_string())
+    }
+}
+
+/// `result.or_throw(env)?` in every exported function.
+pub trait OrThrow<T> {
+    fn or_throw(self, env: &Env) -> napi::Result<T>;
+}
+
+impl<T, E: Into<SipsterError>> OrThrow<T> for std::result::Result<T, E> {
+    fn or_throw(self, env: &Env) -> napi::Result<T> {
+        self.map_err(|e| e.into().throw(env))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pjsip_errors_keep_their_status_and_message() {
+        let e: SipsterError = PjError {
+            status: 171140,
+            message: "Call.answer: the call has ended".into(),
+        }
+        .into();
+        assert_eq!(e.status(), Some(171140));
+        assert_eq!(e.code(), "ERR_PJSIP");
+        assert_eq!(e.to_string(), "Call.answer: the call has ended");
+    }
+
+    #[test]
+    fn argument_errors_use_node_codes() {
+        assert_eq!(
+            SipsterError::invalid_argument("x").code(),
+            "ERR_INVALID_ARG_TYPE"
+        );
+        assert_eq!(SipsterError::invalid_argument("x").status(), None);
+        assert_eq!(
+            SipsterError::invalid_state("x").status(),
+            Some(PJ_EINVALIDOP)
+        );
+    }
+}

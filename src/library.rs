@@ -1,0 +1,189 @@
+//! Library lifecycle: init, start, shutdown, and the library-wide getters.
+
+use std::collections::HashMap;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::bridge::{self, SipsterEvent};
+use crate::config::{self, Merger};
+use crate::error::{OrThrow, Result, SipsterError};
+
+/// pjsua state names, indexed by `pjsua_state`.
+const STATES: &[&str] = &["null", "created", "init", "starting", "running", "closing"];
+
+pub(crate) fn ensure_running_or_init(what: &str) -> Result<()> {
+    match pjsip_sys::lib_state() {
+        Some(_) => Ok(()),
+        None => Err(SipsterError::invalid_state(format!(
+            "{what}: the library is not initialized (call init() first)"
+        ))),
+    }
+}
+
+/// Checks the EpConfig fields that would leave pjsip without a thread to run it.
+fn check_threading(user: &Value) -> Result<()> {
+    let ua = user.get("uaConfig");
+    if ua.and_then(|u| u.get("mainThreadOnly")) == Some(&Value::Bool(true)) {
+        return Err(SipsterError::OutOfRange(
+            "epConfig: field 'uaConfig.mainThreadOnly' must be false: sipster runs pjsip on its own threads"
+                .into(),
+        ));
+    }
+    if let Some(n) = ua.and_then(|u| u.get("threadCnt")).and_then(Value::as_f64) {
+        if n < 1.0 {
+            return Err(SipsterError::OutOfRange(
+                "epConfig: field 'uaConfig.threadCnt' must be at least 1".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The EpConfig JSON for libInit: pjsua2's defaults, the user's fields, and
+/// `sndAutoCloseTime = -1` unless the user chose a value: with the default
+/// (1 s) the idle null sound device stops the bridge clock, and pjproject
+/// 2.15 then never carries out queued port removals (ports leak until every
+/// call fails with 488).
+pub(crate) fn endpoint_config_json(user: &Value) -> Result<String> {
+    check_threading(user)?;
+    let default = pjsip_sys::default_config("EpConfig")?;
+    let merger = Merger {
+        name: "epConfig",
+        item_templates: None,
+    };
+    let merged = merger.merge(&default, user)?;
+    let user_set_auto_close = user
+        .get("medConfig")
+        .and_then(|m| m.get("sndAutoCloseTime"))
+        .is_some_and(|v| !v.is_null());
+    if user_set_auto_close {
+        return Ok(merged);
+    }
+    let mut doc: Value = serde_json::from_str(&merged)
+        .map_err(|e| SipsterError::invalid_state(format!("EpConfig JSON: {e}")))?;
+    if let Some(slot) = doc.pointer_mut("/EpConfig/MediaConfig/sndAutoCloseTime") {
+        *slot = Value::from(-1);
+    }
+    Ok(doc.to_string())
+}
+
+/// libCreate + libInit. `config` is the EpConfig-like object without
+/// `logConfig.writer`; `log_to_dispatch` says whether log lines go to the
+/// dispatcher (as `log` events) instead of pjsip's console.
+#[napi]
+pub fn init(
+    env: &Env,
+    config: Option<Value>,
+    log_to_dispatch: bool,
+    dispatch: Function<SipsterEvent, ()>,
+) -> napi::Result<()> {
+    if pjsip_sys::lib_state().is_some() {
+        return Err(
+            SipsterError::invalid_state("init: the library is already initialized").throw(env),
+        );
+    }
+    let json = endpoint_config_json(&config.unwrap_or(Value::Null)).or_throw(env)?;
+    let sink = bridge::event_sink(dispatch)?;
+    pjsip_sys::lib_init(&json, log_to_dispatch, sink).or_throw(env)
+}
+
+#[napi]
+pub fn start(env: &Env) -> napi::Result<()> {
+    ensure_running_or_init("start").or_throw(env)?;
+    pjsip_sys::lib_start().or_throw(env)
+}
+
+/// Hangs up every call, deletes accounts, players and recorders, and
+/// destroys the library (libDestroy). Safe to call more than once.
+#[napi]
+pub fn shutdown(env: &Env) -> napi::Result<()> {
+    crate::call::forget_all();
+    pjsip_sys::lib_destroy().or_throw(env)
+}
+
+#[napi(object)]
+pub struct VersionInfo {
+    pub major: i32,
+    pub minor: i32,
+    pub rev: i32,
+    pub suffix: String,
+    pub full: String,
+    pub numeric: u32,
+}
+
+#[napi]
+pub fn version() -> VersionInfo {
+    let v = pjsip_sys::version();
+    VersionInfo {
+        major: v.major,
+        minor: v.minor,
+        rev: v.rev,
+        suffix: v.suffix,
+        full: v.full,
+        numeric: v.numeric,
+    }
+}
+
+/// The whole EpConfig in force, with JS member names.
+#[napi]
+pub fn config(env: &Env) -> napi::Result<Value> {
+    ensure_running_or_init("config").or_throw(env)?;
+    let json = pjsip_sys::lib_config().or_throw(env)?;
+    config::to_js_shape(&json).or_throw(env)
+}
+
+/// pjsua2's default config of `kind` with JS member names.
+#[napi]
+pub fn default_config(env: &Env, kind: String) -> napi::Result<Value> {
+    let json = pjsip_sys::default_config(&kind).or_throw(env)?;
+    config::to_js_shape(&json).or_throw(env)
+}
+
+#[napi]
+pub fn state() -> String {
+    match pjsip_sys::lib_state() {
+        None => "null".into(),
+        Some(s) => STATES.get(s as usize).unwrap_or(&"unknown").to_string(),
+    }
+}
+
+#[napi]
+pub fn media_active_ports() -> u32 {
+    pjsip_sys::media_active_ports()
+}
+
+#[napi]
+pub fn media_max_ports() -> u32 {
+    pjsip_sys::media_max_ports()
+}
+
+/// The call limit in force (pjsua clamps `uaConfig.maxCalls` to its
+/// compile-time PJSUA_MAX_CALLS).
+#[napi]
+pub fn max_calls() -> u32 {
+    pjsip_sys::max_calls()
+}
+
+#[napi]
+pub fn call_count() -> u32 {
+    pjsip_sys::call_count()
+}
+
+#[napi]
+pub fn hangup_all_calls(env: &Env) -> napi::Result<()> {
+    ensure_running_or_init("hangupAllCalls").or_throw(env)?;
+    pjsip_sys::hangup_all_calls().or_throw(env)
+}
+
+#[napi]
+pub fn constants() -> HashMap<String, i64> {
+    pjsip_sys::constants().into_iter().collect()
+}
+
+/// The clock of event timestamps, in ns.
+#[napi]
+pub fn now_ns() -> f64 {
+    pjsip_sys::now_ns() as f64
+}

@@ -1,0 +1,296 @@
+//! `Media`: a port of the conference bridge: a call's audio stream, a
+//! player (file or playlist) or a recorder.
+//!
+//! Players and recorders live until `close()` (or shutdown), never until
+//! the garbage collector runs. A call's stream lives as long as its call.
+
+use std::rc::Rc;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use pjsip_sys::{RecordFormat, StreamInfo};
+
+use crate::bridge::KeepAlive;
+use crate::call::CallCore;
+use crate::error::{OrThrow, Result, SipsterError};
+use crate::library::ensure_running_or_init;
+
+/// pjmedia_dir as the reference names it, from our side of the call.
+fn dir_name(dir: i32) -> &'static str {
+    match dir {
+        0 => "none",
+        1 => "outbound",
+        2 => "inbound",
+        3 => "bidirectional",
+        _ => "unknown",
+    }
+}
+
+fn record_format(name: &str) -> Result<RecordFormat> {
+    match name {
+        "ulaw" => Ok(RecordFormat::Ulaw),
+        "alaw" => Ok(RecordFormat::Alaw),
+        "pcm" => Ok(RecordFormat::Pcm),
+        other => Err(SipsterError::invalid_argument(format!(
+            "createRecorder: format must be 'ulaw', 'alaw' or 'pcm', not '{other}'"
+        ))),
+    }
+}
+
+fn check_level(what: &str, level: f64) -> Result<f32> {
+    if !level.is_finite() || level < 0.0 {
+        return Err(SipsterError::OutOfRange(format!(
+            "Media.{what}: level must be a number >= 0 (1.0 = unchanged, 0 = muted), got {level}"
+        )));
+    }
+    Ok(level as f32)
+}
+
+enum Source {
+    Stream { call: Rc<CallCore>, index: u32 },
+    Player(pjsip_sys::Player),
+    Recorder(pjsip_sys::Recorder),
+    Closed,
+}
+
+#[napi]
+pub struct MediaHandle {
+    source: Source,
+    key: u64,
+    kind: &'static str,
+    dir: String,
+    rtp_addr: String,
+    rtcp_addr: String,
+    keepalive: KeepAlive,
+}
+
+impl MediaHandle {
+    fn new(source: Source, kind: &'static str, key: u64) -> Self {
+        MediaHandle {
+            source,
+            key,
+            kind,
+            dir: "none".into(),
+            rtp_addr: String::new(),
+            rtcp_addr: String::new(),
+            keepalive: KeepAlive::default(),
+        }
+    }
+
+    pub(crate) fn for_stream(call: Rc<CallCore>, stream: &StreamInfo) -> Self {
+        MediaHandle {
+            dir: dir_name(stream.dir).to_string(),
+            rtp_addr: stream.rtp_addr.clone(),
+            rtcp_addr: stream.rtcp_addr.clone(),
+            ..MediaHandle::new(
+                Source::Stream {
+                    call,
+                    index: stream.index,
+                },
+                "stream",
+                0,
+            )
+        }
+    }
+
+    /// The bridge slot now; errors once the media is closed or its call ended.
+    fn slot(&self, what: &str) -> Result<i32> {
+        match &self.source {
+            Source::Stream { call, index } => call.conf_slot(*index).map_err(|e| match e {
+                SipsterError::InvalidState(_) => SipsterError::invalid_state(format!(
+                    "Media.{what}: the call of this media has ended"
+                )),
+                other => other,
+            }),
+            Source::Player(p) => Ok(p.conf_slot()),
+            Source::Recorder(r) => Ok(r.conf_slot()),
+            Source::Closed => Err(SipsterError::invalid_state(format!(
+                "Media.{what}: the media is closed"
+            ))),
+        }
+    }
+
+    fn transmit(&self, sink: &MediaHandle, what: &str, connect: bool) -> Result<()> {
+        let source = self.slot(what)?;
+        let sink = sink.slot(what)?;
+        if connect {
+            pjsip_sys::conf_connect(source, sink)?;
+        } else {
+            pjsip_sys::conf_disconnect(source, sink)?;
+        }
+        Ok(())
+    }
+
+    fn adjust(&self, what: &str, tx: bool, level: f64) -> Result<()> {
+        let level = check_level(what, level)?;
+        let slot = self.slot(what)?;
+        Ok(pjsip_sys::conf_adjust_level(slot, tx, level)?)
+    }
+
+    fn signal_level(&self, what: &str) -> Result<(u32, u32)> {
+        let slot = self.slot(what)?;
+        Ok(pjsip_sys::conf_signal_level(slot)?)
+    }
+}
+
+/// Creates a player of one file, or a playlist of several. Events (`eof`)
+/// arrive under the returned media's `key`.
+#[napi]
+pub fn create_player(env: Env, files: Vec<String>, no_loop: Option<bool>) -> napi::Result<MediaHandle> {
+    ensure_running_or_init("createPlayer").or_throw(&env)?;
+    if files.is_empty() {
+        return Err(
+            SipsterError::invalid_argument("createPlaylist: filenames must not be empty").throw(&env),
+        );
+    }
+    let key = pjsip_sys::next_key();
+    let kind = if files.len() > 1 { "playlist" } else { "player" };
+    let player = pjsip_sys::Player::create(&files, no_loop.unwrap_or(false), key).or_throw(&env)?;
+    Ok(MediaHandle::new(Source::Player(player), kind, key))
+}
+
+/// Creates a WAV recorder; `maxSize` bounds the file in bytes.
+#[napi]
+pub fn create_recorder(
+    env: Env,
+    file: String,
+    format: Option<String>,
+    max_size: Option<f64>,
+) -> napi::Result<MediaHandle> {
+    ensure_running_or_init("createRecorder").or_throw(&env)?;
+    let format = record_format(format.as_deref().unwrap_or("ulaw")).or_throw(&env)?;
+    let max_size = match max_size {
+        None => 0,
+        Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => n as u64,
+        Some(n) => {
+            return Err(SipsterError::OutOfRange(format!(
+                "createRecorder: maxSize must be a whole number of bytes >= 0, got {n}"
+            ))
+            .throw(&env))
+        }
+    };
+    let recorder = pjsip_sys::Recorder::create(&file, format, max_size).or_throw(&env)?;
+    Ok(MediaHandle::new(
+        Source::Recorder(recorder),
+        "recorder",
+        pjsip_sys::next_key(),
+    ))
+}
+
+#[napi]
+impl MediaHandle {
+    #[napi(getter)]
+    pub fn key(&self) -> f64 {
+        self.key as f64
+    }
+
+    /// `stream`, `player`, `playlist` or `recorder`.
+    #[napi(getter)]
+    pub fn kind(&self) -> String {
+        self.kind.to_string()
+    }
+
+    #[napi(getter)]
+    pub fn dir(&self) -> String {
+        self.dir.clone()
+    }
+
+    #[napi(getter)]
+    pub fn rtp_addr(&self) -> String {
+        self.rtp_addr.clone()
+    }
+
+    #[napi(getter)]
+    pub fn rtcp_addr(&self) -> String {
+        self.rtcp_addr.clone()
+    }
+
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        match &self.source {
+            Source::Closed => true,
+            Source::Stream { call, .. } => call.has_ended(),
+            _ => false,
+        }
+    }
+
+    #[napi]
+    pub fn start_transmit_to(&self, env: Env, sink: &MediaHandle) -> napi::Result<()> {
+        self.transmit(sink, "startTransmitTo", true).or_throw(&env)
+    }
+
+    #[napi]
+    pub fn stop_transmit_to(&self, env: Env, sink: &MediaHandle) -> napi::Result<()> {
+        self.transmit(sink, "stopTransmitTo", false).or_throw(&env)
+    }
+
+    /// Level of what this media sends into the bridge.
+    #[napi]
+    pub fn adjust_tx_level(&self, env: Env, level: f64) -> napi::Result<()> {
+        self.adjust("adjustTxLevel", true, level).or_throw(&env)
+    }
+
+    /// Level of what this media receives from the bridge.
+    #[napi]
+    pub fn adjust_rx_level(&self, env: Env, level: f64) -> napi::Result<()> {
+        self.adjust("adjustRxLevel", false, level).or_throw(&env)
+    }
+
+    /// Last signal level (0-255) this media sent into the bridge.
+    #[napi(getter)]
+    pub fn tx_level(&self, env: Env) -> napi::Result<u32> {
+        Ok(self.signal_level("txLevel").or_throw(&env)?.0)
+    }
+
+    /// Last signal level (0-255) this media received from the bridge.
+    #[napi(getter)]
+    pub fn rx_level(&self, env: Env) -> napi::Result<u32> {
+        Ok(self.signal_level("rxLevel").or_throw(&env)?.1)
+    }
+
+    /// Releases a player or recorder at once (a recorder finishes its
+    /// file). For a call's stream it only detaches this object.
+    #[napi]
+    pub fn close(&mut self) {
+        self.source = Source::Closed;
+        self.keepalive.release();
+    }
+
+    #[napi(js_name = "ref")]
+    pub fn hold_loop(&mut self, env: Env) -> napi::Result<()> {
+        if !matches!(self.source, Source::Closed) {
+            self.keepalive.hold(&env)?;
+        }
+        Ok(())
+    }
+
+    #[napi]
+    pub fn unref(&mut self) {
+        self.keepalive.release();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn directions_are_named_from_our_side() {
+        assert_eq!(dir_name(1), "outbound");
+        assert_eq!(dir_name(2), "inbound");
+        assert_eq!(dir_name(3), "bidirectional");
+        assert_eq!(dir_name(9), "unknown");
+    }
+
+    #[test]
+    fn formats_and_levels_are_checked() {
+        assert_eq!(record_format("alaw").unwrap(), RecordFormat::Alaw);
+        assert!(matches!(
+            record_format("mp3"),
+            Err(SipsterError::InvalidArgument(_))
+        ));
+        assert!(check_level("adjustTxLevel", -1.0).is_err());
+        assert!(check_level("adjustTxLevel", f64::NAN).is_err());
+        assert_eq!(check_level("adjustTxLevel", 0.5).unwrap(), 0.5);
+    }
+}

@@ -1,0 +1,163 @@
+//! `Transport`: a SIP listening socket (UDP, TCP or TLS, over IPv4 or IPv6).
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde_json::Value;
+
+use crate::bridge::KeepAlive;
+use crate::config::Merger;
+use crate::error::{OrThrow, Result, SipsterError};
+use crate::library::ensure_running_or_init;
+
+/// `new Transport(config, type)`'s `type` -> pjsip_transport_type_e name.
+const TYPES: &[(&str, &str)] = &[
+    ("udp", "PJSIP_TRANSPORT_UDP"),
+    ("tcp", "PJSIP_TRANSPORT_TCP"),
+    ("tls", "PJSIP_TRANSPORT_TLS"),
+    ("udp6", "PJSIP_TRANSPORT_UDP6"),
+    ("tcp6", "PJSIP_TRANSPORT_TCP6"),
+    ("tls6", "PJSIP_TRANSPORT_TLS6"),
+];
+
+fn transport_type(name: &str) -> Result<i32> {
+    let pj_name = TYPES
+        .iter()
+        .find(|(js, _)| *js == name)
+        .map(|(_, pj)| *pj)
+        .ok_or_else(|| {
+            SipsterError::invalid_argument(format!(
+                "type must be one of 'udp', 'tcp', 'tls', 'udp6', 'tcp6', 'tls6', not '{name}'"
+            ))
+        })?;
+    pjsip_sys::constants()
+        .into_iter()
+        .find(|(n, _)| n == pj_name)
+        .map(|(_, v)| v as i32)
+        .ok_or_else(|| SipsterError::invalid_state(format!("{pj_name} is unknown")))
+}
+
+fn transport_config_json(user: &Value) -> Result<String> {
+    let default = pjsip_sys::default_config("TransportConfig")?;
+    Merger {
+        name: "transportConfig",
+        item_templates: None,
+    }
+    .merge(&default, user)
+}
+
+#[napi(object)]
+pub struct TransportInfoObject {
+    pub id: i32,
+    /// Transport type name, e.g. `UDP`.
+    #[napi(js_name = "type")]
+    pub kind: String,
+    pub info: String,
+    pub flags: u32,
+    pub local_address: String,
+    pub local_name: String,
+    pub usage_count: u32,
+}
+
+#[napi]
+pub struct TransportHandle {
+    native: Option<pjsip_sys::Transport>,
+    keepalive: KeepAlive,
+}
+
+impl TransportHandle {
+    fn native(&self, what: &str) -> Result<&pjsip_sys::Transport> {
+        self.native
+            .as_ref()
+            .ok_or_else(|| SipsterError::invalid_state(format!("Transport.{what}: the transport is closed")))
+    }
+
+    pub(crate) fn native_transport(&self) -> Result<&pjsip_sys::Transport> {
+        self.native("use")
+    }
+}
+
+#[napi]
+impl TransportHandle {
+    /// Creates, binds and enables the transport; it starts ref'd.
+    #[napi(constructor)]
+    pub fn new(env: Env, config: Option<Value>, kind: Option<String>) -> napi::Result<Self> {
+        ensure_running_or_init("new Transport").or_throw(&env)?;
+        let kind = transport_type(kind.as_deref().unwrap_or("udp")).or_throw(&env)?;
+        let json = transport_config_json(&config.unwrap_or(Value::Null)).or_throw(&env)?;
+        let native = pjsip_sys::Transport::create(kind, &json).or_throw(&env)?;
+        let mut keepalive = KeepAlive::default();
+        keepalive.hold(&env)?;
+        Ok(TransportHandle {
+            native: Some(native),
+            keepalive,
+        })
+    }
+
+    #[napi]
+    pub fn get_info(&self, env: Env) -> napi::Result<TransportInfoObject> {
+        let info = self.native("getInfo").or_throw(&env)?.info().or_throw(&env)?;
+        Ok(TransportInfoObject {
+            id: info.id,
+            kind: info.type_name,
+            info: info.info,
+            flags: info.flags,
+            local_address: info.local_address,
+            local_name: info.local_name,
+            usage_count: info.usage_count,
+        })
+    }
+
+    #[napi]
+    pub fn enable(&self, env: Env) -> napi::Result<()> {
+        let native = self.native("enable").or_throw(&env)?;
+        native.set_enabled(true).or_throw(&env)
+    }
+
+    #[napi]
+    pub fn disable(&self, env: Env) -> napi::Result<()> {
+        let native = self.native("disable").or_throw(&env)?;
+        native.set_enabled(false).or_throw(&env)
+    }
+
+    #[napi(getter)]
+    pub fn enabled(&self) -> bool {
+        self.native.as_ref().is_some_and(|t| t.is_enabled())
+    }
+
+    #[napi(js_name = "ref")]
+    pub fn hold_loop(&mut self, env: Env) -> napi::Result<()> {
+        if self.native.is_some() {
+            self.keepalive.hold(&env)?;
+        }
+        Ok(())
+    }
+
+    #[napi]
+    pub fn unref(&mut self) {
+        self.keepalive.release();
+    }
+
+    #[napi(getter)]
+    pub fn referenced(&self) -> bool {
+        self.keepalive.is_held()
+    }
+
+    /// Closes the socket once pjsip no longer uses it; the object is then inert.
+    #[napi]
+    pub fn close(&mut self) {
+        self.native = None;
+        self.keepalive.release();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_transport_types_are_type_errors() {
+        let err = transport_type("sctp").unwrap_err();
+        assert!(matches!(err, SipsterError::InvalidArgument(_)));
+        assert!(err.to_string().contains("'sctp'"));
+    }
+}
