@@ -16,7 +16,6 @@
 
 using namespace pj;
 
-#define THIS_FILE "sipster.cpp"
 
 namespace {
 
@@ -48,6 +47,16 @@ void ensure_thread_registered() {
   }
 }
 
+// An error raised by the shim itself (pjsua2 raises pj::Error).
+struct ShimError {
+  pj_status_t status;
+  std::string message;
+};
+
+[[noreturn]] void fail(pj_status_t status, const std::string &message) {
+  throw ShimError{status, message};
+}
+
 // Runs `body` and turns any exception into an error status: the one place
 // where C++ exceptions stop.
 template <typename F>
@@ -59,6 +68,8 @@ int guarded(sipster_error *err, const char *op, F &&body) {
   try {
     body();
     return 0;
+  } catch (const ShimError &e) {
+    return set_error(err, e.status, std::string(op) + ": " + e.message);
   } catch (const Error &e) {
     std::string reason = e.reason.empty() ? e.info() : e.reason;
     return set_error(err, e.status, std::string(op) + ": " + reason);
@@ -375,7 +386,7 @@ void register_gate_module() {
 void set_transport_gate(TransportId id, bool enabled) {
   pjsua_transport_info info;
   pj_status_t status = pjsua_transport_get_info(id, &info);
-  if (status != PJ_SUCCESS) PJSUA2_RAISE_ERROR(status);
+  if (status != PJ_SUCCESS) fail(status, "unknown transport");
   std::lock_guard<std::mutex> lock(g_disabled_mutex);
   for (auto it = g_disabled.begin(); it != g_disabled.end();) {
     bool same = it->type == info.type && pj_sockaddr_cmp(&it->addr, &info.local_addr) == 0;
@@ -454,6 +465,7 @@ class ShimPlayer : public AudioMediaPlayer {
 struct CappedWriter {
   pjmedia_port base;
   pjmedia_port *writer;
+  pj_pool_t *pool;  // holds this struct and the writer
   uint64_t max_bytes;
   uint64_t written;
   unsigned bytes_per_sample;  // in the file: 1 for G.711, 2 for PCM
@@ -474,9 +486,14 @@ pj_status_t capped_get_frame(pjmedia_port *, pjmedia_frame *frame) {
   return PJ_SUCCESS;
 }
 
+// Runs when the bridge lets go of the port (its removal is queued on the
+// bridge clock since pjproject 2.15): the port owns its pool, as pjmedia
+// requires of ports it reference-counts.
 pj_status_t capped_on_destroy(pjmedia_port *port) {
   auto *self = reinterpret_cast<CappedWriter *>(port);
-  return pjmedia_port_destroy(self->writer);
+  pjmedia_port_destroy(self->writer);
+  pj_pool_release(self->pool);
+  return PJ_SUCCESS;
 }
 
 }  // namespace
@@ -495,8 +512,9 @@ namespace {
 
 void release_recorder(sipster_recorder *r) {
   if (r->slot != PJSUA_INVALID_ID) pjsua_conf_remove_port(r->slot);
+  // Drops our reference; the port and its pool go when the bridge's goes.
   if (r->port) pjmedia_port_destroy(&r->port->base);
-  if (r->pool) pj_pool_release(r->pool);
+  else if (r->pool) pj_pool_release(r->pool);
   r->slot = PJSUA_INVALID_ID;
   r->port = nullptr;
   r->pool = nullptr;
@@ -524,7 +542,7 @@ int sipster_default_config(const char *kind, char **json_out, sipster_error *err
     if (g_lib == nullptr) {
       pj_log_set_level(0);
       pj_status_t status = pj_init();
-      if (status != PJ_SUCCESS) PJSUA2_RAISE_ERROR2(status, "pj_init");
+      if (status != PJ_SUCCESS) fail(status, "pj_init failed");
     } else {
       ensure_thread_registered();
     }
@@ -554,7 +572,7 @@ int sipster_default_config(const char *kind, char **json_out, sipster_error *err
         c.mediaConfig.srtpOpt.cryptos.push_back(SrtpCrypto());
         doc.writeObject(c);
       } else {
-        PJSUA2_RAISE_ERROR2(PJ_EINVAL, "unknown config kind " + k);
+        fail(PJ_EINVAL, "unknown config kind " + k);
       }
       json = doc.saveString();
     }
@@ -704,7 +722,7 @@ int sipster_lib_start(sipster_error *err) {
   if (!library_ready(err)) return err->status;
   return guarded(err, "start", [&] {
     if (g_lib->endpoint.libGetState() == PJSUA_STATE_RUNNING)
-      PJSUA2_RAISE_ERROR2(PJ_EINVALIDOP, "the library is already started");
+      fail(PJ_EINVALIDOP, "the library is already started");
     g_lib->endpoint.libStart();
   });
 }
@@ -724,8 +742,14 @@ int sipster_lib_destroy(sipster_error *err) {
       player->player = nullptr;
     }
     for (auto *recorder : lib->take_all(lib->recorders)) release_recorder(recorder);
-    for (auto *account : lib->take_all(lib->accounts)) quietly([&] { account->shutdown(); });
-    lib->endpoint.libDestroy();
+    // pjsua waits a second for responses at shutdown; that wait only buys
+    // something when there are calls to hang up or registrations to undo.
+    bool needs_network = pjsua_call_get_count() > 0;
+    for (auto *account : lib->take_all(lib->accounts)) {
+      quietly([&] { needs_network = needs_network || account->getInfo().regIsConfigured; });
+      quietly([&] { account->shutdown(); });
+    }
+    lib->endpoint.libDestroy(needs_network ? 0 : PJSUA_DESTROY_NO_RX_MSG);
     for (auto *call : calls) {
       call->finished.store(true);
       call->detach();
@@ -981,6 +1005,8 @@ void sipster_account_destroy(sipster_account *a) {
   if (!a) return;
   if (a->account && g_lib && g_lib->untrack(g_lib->accounts, a->account)) {
     ensure_thread_registered();
+    // Unregister while the object is whole: pjsua reports it synchronously.
+    quietly([&] { a->account->shutdown(); });
     quietly([&] { delete a->account; });
   } else if (a->account && !g_lib) {
     // Shut down with the library already: the pjsua2 object holds nothing.
@@ -1183,6 +1209,7 @@ int sipster_recorder_create(const char *file, int32_t format, uint64_t max_size,
   capped->base.get_frame = &capped_get_frame;
   capped->base.on_destroy = &capped_on_destroy;
   capped->writer = writer;
+  capped->pool = rec->pool;
   capped->bytes_per_sample = bytes_per_sample;
   const uint64_t wav_header = 44;
   capped->max_bytes = max_size == 0 ? 0 : (max_size > wav_header ? max_size - wav_header : 1);

@@ -1,0 +1,93 @@
+'use strict';
+
+// Library lifecycle against the real pjsua2: what init/start do, the
+// version and config they report, and the errors around them.
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+
+const sipster = require('..');
+
+test('calls before init() raise a state error', () => {
+  assert.equal(sipster.state, 'null');
+  for (const call of [
+    () => sipster.start(),
+    () => sipster.hangupAllCalls(),
+    () => new sipster.Transport({ port: 0 }),
+    () => new sipster.Account({ idUri: 'sip:127.0.0.1' }),
+    () => sipster.createRecorder('/tmp/never.wav'),
+  ]) {
+    assert.throws(call, (err) => {
+      assert.equal(err.code, 'ERR_SIPSTER_STATE');
+      assert.match(err.message, /not initialized/);
+      assert.equal(typeof err.status, 'number');
+      return true;
+    });
+  }
+});
+
+test('init() and start() reach running, once each', () => {
+  const lines = [];
+  sipster.init({
+    uaConfig: { userAgent: 'sipster-test', maxCalls: 4 },
+    logConfig: { level: 4, consoleLevel: 4, writer: (level, msg) => lines.push([level, msg]) },
+  });
+  assert.equal(sipster.state, 'init');
+  assert.throws(() => sipster.init(), { code: 'ERR_SIPSTER_STATE', message: /already initialized/ });
+  sipster.start();
+  assert.equal(sipster.state, 'running');
+  assert.throws(() => sipster.start(), { code: 'ERR_PJSIP', message: /already started/ });
+  return new Promise((resolve) => setTimeout(resolve, 100)).then(() => {
+    // The writer got pjsip's own log lines, through the event bridge.
+    assert.ok(lines.length > 0, 'log writer received nothing');
+    assert.ok(lines.some(([, msg]) => /pjsua|PJSUA/.test(msg)), 'no pjsua line in the log');
+    assert.ok(lines.every(([level]) => Number.isInteger(level) && level <= 4));
+  });
+});
+
+test('version is the installed pjproject', () => {
+  const installed = execFileSync('pkg-config', ['--modversion', 'libpjproject'], { encoding: 'utf8' }).trim();
+  const v = sipster.version;
+  assert.equal(v.full, installed);
+  assert.equal(`${v.major}.${v.minor}${v.rev ? `.${v.rev}` : ''}${v.suffix}`, installed);
+  assert.equal(v.numeric, ((v.major << 24) | (v.minor << 16) | (v.rev << 8)) >>> 0);
+});
+
+test('config shows the given values and pjsua2 defaults for the rest', () => {
+  const config = sipster.config;
+  const defaults = sipster.defaultConfig('EpConfig');
+  assert.equal(config.uaConfig.userAgent, 'sipster-test');
+  assert.equal(config.logConfig.level, 4);
+  // Untouched fields keep pjsua2's defaults.
+  assert.equal(config.uaConfig.threadCnt, defaults.uaConfig.threadCnt);
+  assert.equal(config.medConfig.clockRate, defaults.medConfig.clockRate);
+  assert.equal(config.medConfig.ecTailLen, defaults.medConfig.ecTailLen);
+  assert.deepEqual(Object.keys(config).sort(), ['logConfig', 'medConfig', 'uaConfig']);
+  // sipster keeps the bridge clock running (see README: pjproject 2.15 leaks
+  // conference ports when the null sound device auto-closes).
+  assert.equal(config.medConfig.sndAutoCloseTime, -1);
+});
+
+test('library getters report the bridge and the call limit', () => {
+  assert.equal(sipster.mediaMaxPorts, sipster.defaultConfig('EpConfig').medConfig.maxMediaPorts);
+  assert.ok(sipster.mediaActivePorts >= 1, 'the null sound device occupies slot 0');
+  assert.ok(sipster.maxCalls >= 1 && sipster.maxCalls <= 4);
+  assert.equal(sipster.callCount, 0);
+  sipster.hangupAllCalls();
+});
+
+test('constants come from the installed headers', () => {
+  assert.equal(sipster.PJSIP_TRANSPORT_UDP, 1);
+  assert.equal(sipster.PJSIP_CRED_DATA_PLAIN_PASSWD, 0);
+  assert.equal(sipster.PJMEDIA_SRTP_MANDATORY, 2);
+  assert.equal(sipster.PJ_LOG_HAS_NEWLINE, 128);
+  assert.equal(sipster.constants.PJSIP_TLSV1_2_METHOD, sipster.PJSIP_TLSV1_2_METHOD);
+});
+
+test('shutdown() destroys the library once', () => {
+  sipster.shutdown();
+  assert.equal(sipster.state, 'null');
+  sipster.shutdown();
+  assert.throws(() => sipster.start(), { code: 'ERR_SIPSTER_STATE' });
+});
