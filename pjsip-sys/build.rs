@@ -72,8 +72,24 @@ fn from_pkg_config() -> Result<Pjproject, pkg_config::Error> {
     })
 }
 
+/// Says why pkg-config's probe failed, in one line.
+fn missing_reason() -> String {
+    let any_version = pkg_config::Config::new()
+        .cargo_metadata(false)
+        .env_metadata(false)
+        .probe("libpjproject");
+    match any_version {
+        Ok(lib) => format!(
+            "pkg-config found libpjproject {}, outside the supported range {MIN_VERSION} to {MAX_VERSION}.",
+            lib.version
+        ),
+        Err(_) => "pkg-config found no libpjproject (no libpjproject.pc in its search path).".into(),
+    }
+}
+
+/// Stops the build with one message: what is missing and how to fix it.
 fn fail(reason: &str) -> ! {
-    panic!(
+    eprintln!(
         "\n\nsipster needs pjproject (pjsua2) {MIN_VERSION} or newer, built with shared libraries.\n\
          {reason}\n\n\
          Install it with your system's package manager:\n\
@@ -87,6 +103,7 @@ fn fail(reason: &str) -> ! {
          folder holding libpjproject.pc), or point the build at it directly with\n\
          PJPROJECT_LIB_DIR=<dir with libpjsua2.so> and PJPROJECT_INCLUDE_DIR=<dir with pjsua2.hpp>.\n\n"
     );
+    std::process::exit(1);
 }
 
 fn main() {
@@ -97,7 +114,7 @@ fn main() {
         Some(pj) => pj,
         None => match from_pkg_config() {
             Ok(pj) => pj,
-            Err(e) => fail(&format!("pkg-config could not find libpjproject: {e}")),
+            Err(_) => fail(&missing_reason()),
         },
     };
 

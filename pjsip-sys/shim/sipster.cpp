@@ -462,20 +462,31 @@ class ShimPlayer : public AudioMediaPlayer {
 
 // A pjmedia port in front of the WAV writer that drops frames once the file
 // would grow past `max_bytes` (pjsua's own recorder rejects a size limit).
+// `finish()` completes the file at once, although the bridge lets go of the
+// port only on its next clock tick (pjproject 2.15 queues port removal).
 struct CappedWriter {
   pjmedia_port base;
-  pjmedia_port *writer;
-  pj_pool_t *pool;  // holds this struct and the writer
+  std::mutex lock;            // between the bridge's clock and finish()
+  pjmedia_port *writer;       // null once finished
+  pj_pool_t *pool;            // holds the writer; this struct is new'd
   uint64_t max_bytes;
   uint64_t written;
   unsigned bytes_per_sample;  // in the file: 1 for G.711, 2 for PCM
+
+  void finish() {
+    std::lock_guard<std::mutex> guard(lock);
+    if (writer) pjmedia_port_destroy(writer);  // flushes and writes the header
+    writer = nullptr;
+  }
 };
 
 pj_status_t capped_put_frame(pjmedia_port *port, pjmedia_frame *frame) {
-  auto *self = reinterpret_cast<CappedWriter *>(port);
+  auto *self = static_cast<CappedWriter *>(port->port_data.pdata);
   if (frame->type != PJMEDIA_FRAME_TYPE_AUDIO) return PJ_SUCCESS;
+  std::lock_guard<std::mutex> guard(self->lock);
   uint64_t file_bytes = frame->size / 2 * self->bytes_per_sample;
-  if (self->max_bytes && self->written + file_bytes > self->max_bytes) return PJ_SUCCESS;
+  if (!self->writer || (self->max_bytes && self->written + file_bytes > self->max_bytes))
+    return PJ_SUCCESS;
   self->written += file_bytes;
   return pjmedia_port_put_frame(self->writer, frame);
 }
@@ -486,13 +497,14 @@ pj_status_t capped_get_frame(pjmedia_port *, pjmedia_frame *frame) {
   return PJ_SUCCESS;
 }
 
-// Runs when the bridge lets go of the port (its removal is queued on the
-// bridge clock since pjproject 2.15): the port owns its pool, as pjmedia
-// requires of ports it reference-counts.
+// Runs when the bridge lets go of the port: pjmedia requires a port it
+// reference-counts to own its memory.
 pj_status_t capped_on_destroy(pjmedia_port *port) {
-  auto *self = reinterpret_cast<CappedWriter *>(port);
-  pjmedia_port_destroy(self->writer);
-  pj_pool_release(self->pool);
+  auto *self = static_cast<CappedWriter *>(port->port_data.pdata);
+  self->finish();
+  pj_pool_t *pool = self->pool;
+  delete self;
+  if (pool) pj_pool_release(pool);
   return PJ_SUCCESS;
 }
 
@@ -511,6 +523,7 @@ struct sipster_recorder {
 namespace {
 
 void release_recorder(sipster_recorder *r) {
+  if (r->port) r->port->finish();
   if (r->slot != PJSUA_INVALID_ID) pjsua_conf_remove_port(r->slot);
   // Drops our reference; the port and its pool go when the bridge's goes.
   if (r->port) pjmedia_port_destroy(&r->port->base);
@@ -1201,15 +1214,17 @@ int sipster_recorder_create(const char *file, int32_t format, uint64_t max_size,
     release_recorder(rec.get());
     return error_from_pj(err, "createRecorder", status);
   }
-  auto *capped = PJ_POOL_ZALLOC_T(rec->pool, CappedWriter);
+  auto *capped = new CappedWriter();
   pj_str_t name = pj_str(const_cast<char *>("sipster-rec"));
   pjmedia_port_info_init(&capped->base.info, &name, PJMEDIA_SIG_CLASS_PORT_AUD('S', 'R'),
                          clock_rate, channels, 16, clock_rate * channels * ptime / 1000);
   capped->base.put_frame = &capped_put_frame;
   capped->base.get_frame = &capped_get_frame;
   capped->base.on_destroy = &capped_on_destroy;
+  capped->base.port_data.pdata = capped;
   capped->writer = writer;
   capped->pool = rec->pool;
+  capped->written = 0;
   capped->bytes_per_sample = bytes_per_sample;
   const uint64_t wav_header = 44;
   capped->max_bytes = max_size == 0 ? 0 : (max_size > wav_header ? max_size - wav_header : 1);
