@@ -68,8 +68,14 @@ function dispatch(event) {
 
 // ---- library -----------------------------------------------------------------
 
-function init(epConfig) {
+// `options` (new): sipster's own settings, see README ("Options").
+function init(epConfig, options) {
   check('epConfig', epConfig, 'object', { optional: true });
+  check('options', options, 'object', { optional: true });
+  if (options) {
+    check('options.mediaTimeoutSec', options.mediaTimeoutSec, 'number', { optional: true });
+    check('options.admissionGuard', options.admissionGuard, 'boolean', { optional: true });
+  }
   let config = epConfig;
   let writer = null;
   if (epConfig && epConfig.logConfig !== undefined) {
@@ -81,7 +87,7 @@ function init(epConfig) {
     }
     config = { ...epConfig, logConfig };
   }
-  native.init(config, writer !== null, dispatch);
+  native.init(config, writer !== null, dispatch, options);
   logWriter = writer;
   initialized = true;
 }

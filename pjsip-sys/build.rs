@@ -55,8 +55,14 @@ fn from_explicit_dirs() -> Option<Pjproject> {
         lib_dirs: vec![lib_dir],
         defines: vec![
             ("PJ_AUTOCONF".into(), Some("1".into())),
-            ("PJ_IS_BIG_ENDIAN".into(), Some(u8::from(!little_endian).to_string())),
-            ("PJ_IS_LITTLE_ENDIAN".into(), Some(u8::from(little_endian).to_string())),
+            (
+                "PJ_IS_BIG_ENDIAN".into(),
+                Some(u8::from(!little_endian).to_string()),
+            ),
+            (
+                "PJ_IS_LITTLE_ENDIAN".into(),
+                Some(u8::from(little_endian).to_string()),
+            ),
         ],
     })
 }
@@ -119,8 +125,15 @@ fn main() {
     };
 
     // The root crate puts these on the addon's rpath.
-    let lib_dirs: Vec<String> = pj.lib_dirs.iter().map(|d| d.display().to_string()).collect();
-    println!("cargo:lib_dirs={}", env::join_paths(&lib_dirs).unwrap().to_string_lossy());
+    let lib_dirs: Vec<String> = pj
+        .lib_dirs
+        .iter()
+        .map(|d| d.display().to_string())
+        .collect();
+    println!(
+        "cargo:lib_dirs={}",
+        env::join_paths(&lib_dirs).unwrap().to_string_lossy()
+    );
 
     let mut build = cc::Build::new();
     build
@@ -149,5 +162,7 @@ fn main() {
         .generate()
         .expect("bindgen could not read shim/sipster.h (is libclang installed?)");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("bindings.rs");
-    bindings.write_to_file(out).expect("could not write the bindings");
+    bindings
+        .write_to_file(out)
+        .expect("could not write the bindings");
 }

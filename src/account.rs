@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::bridge::KeepAlive;
+use crate::bridge::Owned;
 use crate::call::{self, CallHandle};
 use crate::config::Merger;
 use crate::error::{OrThrow, Result, SipsterError};
@@ -45,20 +45,23 @@ pub struct MakeCallOptions {
     pub headers: Option<HashMap<String, String>>,
 }
 
-#[napi]
-pub struct AccountHandle {
-    native: Option<pjsip_sys::Account>,
+struct AccountState {
+    native: pjsip_sys::Account,
     /// The AccountConfig in force (pjsua2 JSON): `modify()` merges into it.
     config_json: String,
-    key: u64,
-    keepalive: KeepAlive,
+}
+
+#[napi]
+pub struct AccountHandle {
+    owned: Owned<AccountState>,
 }
 
 impl AccountHandle {
-    fn native(&self, what: &str) -> Result<&pjsip_sys::Account> {
-        self.native
-            .as_ref()
-            .ok_or_else(|| SipsterError::invalid_state(format!("Account.{what}: the account has been deleted")))
+    /// Runs `f` on the account while it exists.
+    fn with<R>(&self, what: &str, f: impl FnOnce(&mut AccountState) -> Result<R>) -> Result<R> {
+        let deleted =
+            || SipsterError::invalid_state(format!("Account.{what}: the account has been deleted"));
+        self.owned.with(deleted, f)
     }
 }
 
@@ -74,35 +77,40 @@ impl AccountHandle {
         let key = pjsip_sys::next_key();
         let native = pjsip_sys::Account::create(&config_json, is_default.unwrap_or(false), key)
             .or_throw(&env)?;
-        let mut keepalive = KeepAlive::default();
-        keepalive.hold(&env)?;
-        Ok(AccountHandle {
-            native: Some(native),
-            config_json,
+        let owned = Owned::new(
             key,
-            keepalive,
-        })
+            AccountState {
+                native,
+                config_json,
+            },
+        );
+        owned.hold_loop(&env)?;
+        Ok(AccountHandle { owned })
     }
 
     /// Key under which this account's events arrive.
     #[napi(getter)]
     pub fn key(&self) -> f64 {
-        self.key as f64
+        self.owned.key() as f64
     }
 
     /// Applies the given fields on top of the config in force.
     #[napi]
-    pub fn modify(&mut self, env: Env, config: Value) -> napi::Result<()> {
-        let native = self.native("modify").or_throw(&env)?;
-        let json = account_config_json(&self.config_json, &config).or_throw(&env)?;
-        native.modify(&json).or_throw(&env)?;
-        self.config_json = json;
-        Ok(())
+    pub fn modify(&self, env: Env, config: Value) -> napi::Result<()> {
+        self.with("modify", |state| {
+            let json = account_config_json(&state.config_json, &config)?;
+            state.native.modify(&json)?;
+            state.config_json = json;
+            Ok(())
+        })
+        .or_throw(&env)
     }
 
     #[napi]
     pub fn get_info(&self, env: Env) -> napi::Result<AccountInfoObject> {
-        let info = self.native("getInfo").or_throw(&env)?.info().or_throw(&env)?;
+        let info = self
+            .with("getInfo", |s| Ok(s.native.info()?))
+            .or_throw(&env)?;
         Ok(AccountInfoObject {
             id: info.id,
             uri: info.uri,
@@ -118,15 +126,18 @@ impl AccountHandle {
 
     #[napi]
     pub fn set_registration(&self, env: Env, renew: bool) -> napi::Result<()> {
-        let native = self.native("setRegistration").or_throw(&env)?;
-        native.set_registration(renew).or_throw(&env)
+        self.with("setRegistration", |s| {
+            Ok(s.native.set_registration(renew)?)
+        })
+        .or_throw(&env)
     }
 
     #[napi]
     pub fn set_transport(&self, env: Env, transport: &TransportHandle) -> napi::Result<()> {
-        let native = self.native("setTransport").or_throw(&env)?;
-        let transport = transport.native_transport().or_throw(&env)?;
-        native.set_transport(transport).or_throw(&env)
+        self.with("setTransport", |s| {
+            transport.with("use", |t| Ok(s.native.set_transport(t)?))
+        })
+        .or_throw(&env)
     }
 
     #[napi]
@@ -136,56 +147,55 @@ impl AccountHandle {
         destination: String,
         options: Option<MakeCallOptions>,
     ) -> napi::Result<CallHandle> {
-        let native = self.native("makeCall").or_throw(&env)?;
         if destination.trim().is_empty() {
-            return Err(
-                SipsterError::invalid_argument("makeCall: destination must be a SIP URI, got ''")
-                    .throw(&env),
-            );
+            return Err(SipsterError::invalid_argument(
+                "makeCall: destination must be a SIP URI, got ''",
+            )
+            .throw(&env));
         }
         let headers = options.and_then(|o| o.headers);
         let op = call::call_op(None, None, headers).or_throw(&env)?;
-        call::place(native, &destination, &op).or_throw(&env)
+        self.with("makeCall", |s| call::place(&s.native, &destination, &op))
+            .or_throw(&env)
     }
 
     #[napi(getter)]
     pub fn valid(&self) -> bool {
-        self.native.as_ref().is_some_and(|a| a.is_valid())
+        self.with("valid", |s| Ok(s.native.is_valid()))
+            .unwrap_or(false)
     }
 
     #[napi(getter)]
     pub fn is_default(&self) -> bool {
-        self.native.as_ref().is_some_and(|a| a.is_default())
+        self.with("default", |s| Ok(s.native.is_default()))
+            .unwrap_or(false)
     }
 
     #[napi]
     pub fn set_default(&self, env: Env) -> napi::Result<()> {
-        self.native("default").or_throw(&env)?.set_default().or_throw(&env)
+        self.with("default", |s| Ok(s.native.set_default()?))
+            .or_throw(&env)
     }
 
     #[napi(js_name = "ref")]
-    pub fn hold_loop(&mut self, env: Env) -> napi::Result<()> {
-        if self.native.is_some() {
-            self.keepalive.hold(&env)?;
-        }
-        Ok(())
+    pub fn hold_loop(&self, env: Env) -> napi::Result<()> {
+        self.owned.hold_loop(&env)
     }
 
     #[napi]
-    pub fn unref(&mut self) {
-        self.keepalive.release();
+    pub fn unref(&self) {
+        self.owned.release_loop();
     }
 
     #[napi(getter)]
     pub fn referenced(&self) -> bool {
-        self.keepalive.is_held()
+        self.owned.holds_loop()
     }
 
     /// Removes the account from pjsua (which unregisters it when it is
     /// registered); the object is then inert.
     #[napi]
-    pub fn delete(&mut self) {
-        self.native = None;
-        self.keepalive.release();
+    pub fn delete(&self) {
+        self.owned.close();
     }
 }

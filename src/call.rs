@@ -275,7 +275,9 @@ impl CallHandle {
     #[napi]
     pub fn reinvite(&self, env: Env, options: Option<CallOpOptions>) -> napi::Result<()> {
         let op = call_op(None, None, options.and_then(|o| o.headers)).or_throw(&env)?;
-        self.core.native("reinvite", |c| c.reinvite(&op)).or_throw(&env)
+        self.core
+            .native("reinvite", |c| c.reinvite(&op))
+            .or_throw(&env)
     }
 
     #[napi]

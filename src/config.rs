@@ -114,10 +114,7 @@ impl Merger<'_> {
         let mut doc: Value = serde_json::from_str(default)
             .map_err(|e| SipsterError::invalid_state(format!("pjsua2 config JSON: {e}")))?;
         let (root_key, root) = single_root(&mut doc)?;
-        let templates = self
-            .item_templates
-            .and_then(|t| t.get(&root_key))
-            .cloned();
+        let templates = self.item_templates.and_then(|t| t.get(&root_key)).cloned();
         match user {
             Value::Null => {}
             Value::Object(user) => {
@@ -148,10 +145,7 @@ impl Merger<'_> {
                 continue;
             }
             let pj_key = resolve_key(target, key).ok_or_else(|| {
-                SipsterError::invalid_argument(format!(
-                    "{}: unknown field '{field}'",
-                    self.name
-                ))
+                SipsterError::invalid_argument(format!("{}: unknown field '{field}'", self.name))
             })?;
             let template = templates.and_then(|t| t.get(&pj_key));
             let slot = target.get_mut(&pj_key).expect("resolved key exists");
@@ -338,15 +332,21 @@ mod tests {
             "accountConfig: field 'regConfig.timeoutSec' must be a number, not a string"
         );
         let err = merge(json!({"sipConfig": {"authCreds": [{"username": 5}]}})).unwrap_err();
-        assert!(err.to_string().contains("'sipConfig.authCreds[0].username'"));
+        assert!(err
+            .to_string()
+            .contains("'sipConfig.authCreds[0].username'"));
         let err = merge(json!({"idUri": ["x"]})).unwrap_err();
-        assert!(err.to_string().contains("'idUri' must be a string, not an array"));
+        assert!(err
+            .to_string()
+            .contains("'idUri' must be a string, not an array"));
     }
 
     #[test]
     fn unknown_fields_and_fractions_are_refused() {
         let err = merge(json!({"regConfig": {"timeout": 1}})).unwrap_err();
-        assert!(err.to_string().contains("unknown field 'regConfig.timeout'"));
+        assert!(err
+            .to_string()
+            .contains("unknown field 'regConfig.timeout'"));
         let err = merge(json!({"priority": 1.5})).unwrap_err();
         assert!(matches!(err, SipsterError::OutOfRange(_)));
         let err = merge(json!("sip:x")).unwrap_err();
@@ -367,6 +367,9 @@ mod tests {
             js["mediaConfig"]["transportConfig"]["tlsConfig"]["caListFile"],
             ""
         );
-        assert_eq!(js["mediaConfig"]["transportConfig"]["qosParams"]["flags"], 0);
+        assert_eq!(
+            js["mediaConfig"]["transportConfig"]["qosParams"]["flags"],
+            0
+        );
     }
 }

@@ -69,6 +69,35 @@ pub(crate) fn endpoint_config_json(user: &Value) -> Result<String> {
     Ok(doc.to_string())
 }
 
+/// sipster's own options, beside pjsua2's EpConfig.
+#[napi(object)]
+pub struct SipsterOptions {
+    /// Hang up a confirmed call whose audio received no RTP for this many
+    /// seconds (pjsua2 has no such timeout). Default: never.
+    pub media_timeout_sec: Option<f64>,
+    /// Answer new INVITEs with 503 while the media ioqueue has no sockets
+    /// for them, instead of letting pjlib abort. Default: on.
+    pub admission_guard: Option<bool>,
+}
+
+fn apply_options(options: Option<SipsterOptions>) -> Result<()> {
+    let options = options.unwrap_or(SipsterOptions {
+        media_timeout_sec: None,
+        admission_guard: None,
+    });
+    let timeout = options.media_timeout_sec.unwrap_or(0.0);
+    if !timeout.is_finite() || !(0.0..=86400.0).contains(&timeout) {
+        return Err(SipsterError::OutOfRange(format!(
+            "options.mediaTimeoutSec must be from 0 to 86400 seconds, got {timeout}"
+        )));
+    }
+    pjsip_sys::set_options(
+        (timeout * 1000.0).round() as u32,
+        options.admission_guard.unwrap_or(true),
+    );
+    Ok(())
+}
+
 /// libCreate + libInit. `config` is the EpConfig-like object without
 /// `logConfig.writer`; `log_to_dispatch` says whether log lines go to the
 /// dispatcher (as `log` events) instead of pjsip's console.
@@ -78,12 +107,14 @@ pub fn init(
     config: Option<Value>,
     log_to_dispatch: bool,
     dispatch: Function<SipsterEvent, ()>,
+    options: Option<SipsterOptions>,
 ) -> napi::Result<()> {
     if pjsip_sys::lib_state().is_some() {
         return Err(
             SipsterError::invalid_state("init: the library is already initialized").throw(env),
         );
     }
+    apply_options(options).or_throw(env)?;
     let json = endpoint_config_json(&config.unwrap_or(Value::Null)).or_throw(env)?;
     let sink = bridge::event_sink(dispatch)?;
     pjsip_sys::lib_init(&json, log_to_dispatch, sink).or_throw(env)
@@ -100,7 +131,9 @@ pub fn start(env: &Env) -> napi::Result<()> {
 #[napi]
 pub fn shutdown(env: &Env) -> napi::Result<()> {
     crate::call::forget_all();
-    pjsip_sys::lib_destroy().or_throw(env)
+    let result = pjsip_sys::lib_destroy();
+    bridge::release_all_owned();
+    result.or_throw(env)
 }
 
 #[napi(object)]

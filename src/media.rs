@@ -10,7 +10,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use pjsip_sys::{RecordFormat, StreamInfo};
 
-use crate::bridge::KeepAlive;
+use crate::bridge::{KeepAlive, Owned};
 use crate::call::CallCore;
 use crate::error::{OrThrow, Result, SipsterError};
 use crate::library::ensure_running_or_init;
@@ -47,10 +47,14 @@ fn check_level(what: &str, level: f64) -> Result<f32> {
 }
 
 enum Source {
-    Stream { call: Rc<CallCore>, index: u32 },
-    Player(pjsip_sys::Player),
-    Recorder(pjsip_sys::Recorder),
-    Closed,
+    Stream {
+        call: Rc<CallCore>,
+        index: u32,
+    },
+    Player(Owned<pjsip_sys::Player>),
+    Recorder(Owned<pjsip_sys::Recorder>),
+    /// A call's stream after `close()`.
+    Detached,
 }
 
 #[napi]
@@ -61,6 +65,7 @@ pub struct MediaHandle {
     dir: String,
     rtp_addr: String,
     rtcp_addr: String,
+    /// A stream's claim on the loop (players and recorders keep theirs in `Owned`).
     keepalive: KeepAlive,
 }
 
@@ -95,6 +100,7 @@ impl MediaHandle {
 
     /// The bridge slot now; errors once the media is closed or its call ended.
     fn slot(&self, what: &str) -> Result<i32> {
+        let closed = || SipsterError::invalid_state(format!("Media.{what}: the media is closed"));
         match &self.source {
             Source::Stream { call, index } => call.conf_slot(*index).map_err(|e| match e {
                 SipsterError::InvalidState(_) => SipsterError::invalid_state(format!(
@@ -102,11 +108,9 @@ impl MediaHandle {
                 )),
                 other => other,
             }),
-            Source::Player(p) => Ok(p.conf_slot()),
-            Source::Recorder(r) => Ok(r.conf_slot()),
-            Source::Closed => Err(SipsterError::invalid_state(format!(
-                "Media.{what}: the media is closed"
-            ))),
+            Source::Player(p) => p.with(closed, |p| Ok(p.conf_slot())),
+            Source::Recorder(r) => r.with(closed, |r| Ok(r.conf_slot())),
+            Source::Detached => Err(closed()),
         }
     }
 
@@ -136,17 +140,30 @@ impl MediaHandle {
 /// Creates a player of one file, or a playlist of several. Events (`eof`)
 /// arrive under the returned media's `key`.
 #[napi]
-pub fn create_player(env: Env, files: Vec<String>, no_loop: Option<bool>) -> napi::Result<MediaHandle> {
+pub fn create_player(
+    env: Env,
+    files: Vec<String>,
+    no_loop: Option<bool>,
+) -> napi::Result<MediaHandle> {
     ensure_running_or_init("createPlayer").or_throw(&env)?;
     if files.is_empty() {
         return Err(
-            SipsterError::invalid_argument("createPlaylist: filenames must not be empty").throw(&env),
+            SipsterError::invalid_argument("createPlaylist: filenames must not be empty")
+                .throw(&env),
         );
     }
     let key = pjsip_sys::next_key();
-    let kind = if files.len() > 1 { "playlist" } else { "player" };
+    let kind = if files.len() > 1 {
+        "playlist"
+    } else {
+        "player"
+    };
     let player = pjsip_sys::Player::create(&files, no_loop.unwrap_or(false), key).or_throw(&env)?;
-    Ok(MediaHandle::new(Source::Player(player), kind, key))
+    Ok(MediaHandle::new(
+        Source::Player(Owned::new(key, player)),
+        kind,
+        key,
+    ))
 }
 
 /// Creates a WAV recorder; `maxSize` bounds the file in bytes.
@@ -170,10 +187,11 @@ pub fn create_recorder(
         }
     };
     let recorder = pjsip_sys::Recorder::create(&file, format, max_size).or_throw(&env)?;
+    let key = pjsip_sys::next_key();
     Ok(MediaHandle::new(
-        Source::Recorder(recorder),
+        Source::Recorder(Owned::new(key, recorder)),
         "recorder",
-        pjsip_sys::next_key(),
+        key,
     ))
 }
 
@@ -208,9 +226,10 @@ impl MediaHandle {
     #[napi(getter)]
     pub fn closed(&self) -> bool {
         match &self.source {
-            Source::Closed => true,
+            Source::Detached => true,
             Source::Stream { call, .. } => call.has_ended(),
-            _ => false,
+            Source::Player(p) => !p.is_open(),
+            Source::Recorder(r) => !r.is_open(),
         }
     }
 
@@ -254,21 +273,33 @@ impl MediaHandle {
     /// file). For a call's stream it only detaches this object.
     #[napi]
     pub fn close(&mut self) {
-        self.source = Source::Closed;
-        self.keepalive.release();
+        match &self.source {
+            Source::Player(p) => p.close(),
+            Source::Recorder(r) => r.close(),
+            Source::Stream { .. } | Source::Detached => {
+                self.source = Source::Detached;
+                self.keepalive.release();
+            }
+        }
     }
 
     #[napi(js_name = "ref")]
     pub fn hold_loop(&mut self, env: Env) -> napi::Result<()> {
-        if !matches!(self.source, Source::Closed) {
-            self.keepalive.hold(&env)?;
+        match &self.source {
+            Source::Player(p) => p.hold_loop(&env),
+            Source::Recorder(r) => r.hold_loop(&env),
+            Source::Stream { call, .. } if !call.has_ended() => self.keepalive.hold(&env),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     #[napi]
     pub fn unref(&mut self) {
-        self.keepalive.release();
+        match &self.source {
+            Source::Player(p) => p.release_loop(),
+            Source::Recorder(r) => r.release_loop(),
+            _ => self.keepalive.release(),
+        }
     }
 }
 

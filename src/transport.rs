@@ -4,7 +4,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::bridge::KeepAlive;
+use crate::bridge::Owned;
 use crate::config::Merger;
 use crate::error::{OrThrow, Result, SipsterError};
 use crate::library::ensure_running_or_init;
@@ -60,19 +60,19 @@ pub struct TransportInfoObject {
 
 #[napi]
 pub struct TransportHandle {
-    native: Option<pjsip_sys::Transport>,
-    keepalive: KeepAlive,
+    owned: Owned<pjsip_sys::Transport>,
 }
 
 impl TransportHandle {
-    fn native(&self, what: &str) -> Result<&pjsip_sys::Transport> {
-        self.native
-            .as_ref()
-            .ok_or_else(|| SipsterError::invalid_state(format!("Transport.{what}: the transport is closed")))
-    }
-
-    pub(crate) fn native_transport(&self) -> Result<&pjsip_sys::Transport> {
-        self.native("use")
+    /// Runs `f` on the open transport.
+    pub(crate) fn with<R>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&pjsip_sys::Transport) -> Result<R>,
+    ) -> Result<R> {
+        let closed =
+            || SipsterError::invalid_state(format!("Transport.{what}: the transport is closed"));
+        self.owned.with(closed, |t| f(t))
     }
 }
 
@@ -85,17 +85,14 @@ impl TransportHandle {
         let kind = transport_type(kind.as_deref().unwrap_or("udp")).or_throw(&env)?;
         let json = transport_config_json(&config.unwrap_or(Value::Null)).or_throw(&env)?;
         let native = pjsip_sys::Transport::create(kind, &json).or_throw(&env)?;
-        let mut keepalive = KeepAlive::default();
-        keepalive.hold(&env)?;
-        Ok(TransportHandle {
-            native: Some(native),
-            keepalive,
-        })
+        let owned = Owned::new(pjsip_sys::next_key(), native);
+        owned.hold_loop(&env)?;
+        Ok(TransportHandle { owned })
     }
 
     #[napi]
     pub fn get_info(&self, env: Env) -> napi::Result<TransportInfoObject> {
-        let info = self.native("getInfo").or_throw(&env)?.info().or_throw(&env)?;
+        let info = self.with("getInfo", |t| Ok(t.info()?)).or_throw(&env)?;
         Ok(TransportInfoObject {
             id: info.id,
             kind: info.type_name,
@@ -109,44 +106,41 @@ impl TransportHandle {
 
     #[napi]
     pub fn enable(&self, env: Env) -> napi::Result<()> {
-        let native = self.native("enable").or_throw(&env)?;
-        native.set_enabled(true).or_throw(&env)
+        self.with("enable", |t| Ok(t.set_enabled(true)?))
+            .or_throw(&env)
     }
 
     #[napi]
     pub fn disable(&self, env: Env) -> napi::Result<()> {
-        let native = self.native("disable").or_throw(&env)?;
-        native.set_enabled(false).or_throw(&env)
+        self.with("disable", |t| Ok(t.set_enabled(false)?))
+            .or_throw(&env)
     }
 
     #[napi(getter)]
     pub fn enabled(&self) -> bool {
-        self.native.as_ref().is_some_and(|t| t.is_enabled())
+        self.with("enabled", |t| Ok(t.is_enabled()))
+            .unwrap_or(false)
     }
 
     #[napi(js_name = "ref")]
-    pub fn hold_loop(&mut self, env: Env) -> napi::Result<()> {
-        if self.native.is_some() {
-            self.keepalive.hold(&env)?;
-        }
-        Ok(())
+    pub fn hold_loop(&self, env: Env) -> napi::Result<()> {
+        self.owned.hold_loop(&env)
     }
 
     #[napi]
-    pub fn unref(&mut self) {
-        self.keepalive.release();
+    pub fn unref(&self) {
+        self.owned.release_loop();
     }
 
     #[napi(getter)]
     pub fn referenced(&self) -> bool {
-        self.keepalive.is_held()
+        self.owned.holds_loop()
     }
 
     /// Closes the socket once pjsip no longer uses it; the object is then inert.
     #[napi]
-    pub fn close(&mut self) {
-        self.native = None;
-        self.keepalive.release();
+    pub fn close(&self) {
+        self.owned.close();
     }
 }
 

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <map>
 #include <ctime>
 #include <memory>
 #include <mutex>
@@ -205,6 +207,137 @@ void apply_call_op(CallOpParam &prm, const sipster_call_op *op) {
   }
 }
 
+// ---- admission guard ------------------------------------------------------
+//
+// Every call holds an RTP and an RTCP socket in the media ioqueue, and a
+// closed socket's slot comes back only PJ_IOQUEUE_KEY_FREE_DELAY ms later.
+// When calls turn over faster than the ioqueue recycles (about 60 calls/s
+// with the stock 64 handles), pjlib asserts in pj_ioqueue_register_sock2.
+// So a new INVITE is answered 503 before pjsua allocates any media when the
+// sockets of the calls up now, of those closed within the delay, and of
+// the new one would not fit.
+
+constexpr unsigned kSocketsPerCall = 2;
+constexpr unsigned kReservedHandles = 2;
+std::atomic<bool> g_admission_enabled{true};
+std::mutex g_cooling_mutex;
+std::deque<int64_t> g_cooling;  // when recent calls released their media
+
+unsigned cooling_calls(int64_t now) {
+  const int64_t window = int64_t(PJ_IOQUEUE_KEY_FREE_DELAY + 100) * 1000000;
+  std::lock_guard<std::mutex> lock(g_cooling_mutex);
+  while (!g_cooling.empty() && now - g_cooling.front() > window) g_cooling.pop_front();
+  return static_cast<unsigned>(g_cooling.size());
+}
+
+void note_media_released() {
+  std::lock_guard<std::mutex> lock(g_cooling_mutex);
+  g_cooling.push_back(monotonic_ns());
+}
+
+bool media_headroom() {
+  if (!g_admission_enabled.load()) return true;
+  unsigned calls = pjsua_call_get_count() + cooling_calls(monotonic_ns()) + 1;
+  return calls * kSocketsPerCall + kReservedHandles <= PJ_IOQUEUE_MAX_HANDLES;
+}
+
+pj_bool_t admission_on_rx_request(pjsip_rx_data *rdata) {
+  pjsip_msg *msg = rdata->msg_info.msg;
+  if (msg->line.req.method.id != PJSIP_INVITE_METHOD || rdata->msg_info.to->tag.slen != 0)
+    return PJ_FALSE;
+  if (media_headroom()) return PJ_FALSE;
+  pjsip_hdr headers;
+  pj_list_init(&headers);
+  pj_str_t retry_name = pj_str(const_cast<char *>("Retry-After"));
+  pj_str_t retry_value = pj_str(const_cast<char *>("1"));
+  auto *retry = pjsip_generic_string_hdr_create(rdata->tp_info.pool, &retry_name, &retry_value);
+  pj_list_push_back(&headers, retry);
+  pjsip_endpt_respond_stateless(pjsua_get_pjsip_endpt(), rdata, PJSIP_SC_SERVICE_UNAVAILABLE,
+                                nullptr, &headers, nullptr);
+  return PJ_TRUE;
+}
+
+pjsip_module g_admission_module;
+
+void register_admission_module() {
+  std::memset(&g_admission_module, 0, sizeof g_admission_module);
+  g_admission_module.name = pj_str(const_cast<char *>("mod-sipster-admission"));
+  g_admission_module.id = -1;
+  // After the transaction and dialog layers: only new INVITEs get here.
+  g_admission_module.priority = PJSIP_MOD_PRIORITY_APPLICATION - 1;
+  g_admission_module.on_rx_request = &admission_on_rx_request;
+  pjsip_endpt_register_module(pjsua_get_pjsip_endpt(), &g_admission_module);
+}
+
+// ---- media inactivity timeout ------------------------------------------------
+//
+// pjsua2 has none: a peer that vanishes without BYE is otherwise noticed only
+// by session timers. A timer on pjsua's worker thread hangs up a confirmed
+// call whose active, receiving audio got no RTP for the configured time.
+
+std::atomic<unsigned> g_media_timeout_ms{0};
+constexpr unsigned kMediaWatchTickMs = 250;
+
+struct MediaWatch {
+  std::string call_id;
+  uint64_t packets;
+  int64_t last_change;
+};
+
+std::map<pjsua_call_id, MediaWatch> g_media_watch;  // worker thread only
+std::mutex g_timed_out_mutex;
+std::set<std::string> g_timed_out;  // Call-IDs hung up for silence
+
+bool take_timed_out(const std::string &call_id) {
+  std::lock_guard<std::mutex> lock(g_timed_out_mutex);
+  return g_timed_out.erase(call_id) > 0;
+}
+
+void media_watch_tick(void *) {
+  if (pjsua_get_state() != PJSUA_STATE_RUNNING) return;
+  unsigned timeout_ms = g_media_timeout_ms.load();
+  if (timeout_ms == 0) return;
+  const int64_t now = monotonic_ns();
+  std::vector<pjsua_call_id> ids(pjsua_call_get_max_count());
+  unsigned count = static_cast<unsigned>(ids.size());
+  if (pjsua_enum_calls(ids.data(), &count) != PJ_SUCCESS) count = 0;
+  std::map<pjsua_call_id, MediaWatch> seen;
+  for (unsigned i = 0; i < count; ++i) {
+    pjsua_call_info ci;
+    if (pjsua_call_get_info(ids[i], &ci) != PJ_SUCCESS || ci.state != PJSIP_INV_STATE_CONFIRMED)
+      continue;
+    std::string call_id(ci.call_id.ptr, ci.call_id.slen);
+    bool expects_rtp = false;
+    uint64_t packets = 0;
+    for (unsigned m = 0; m < ci.media_cnt; ++m) {
+      if (ci.media[m].type != PJMEDIA_TYPE_AUDIO || ci.media[m].status != PJSUA_CALL_MEDIA_ACTIVE ||
+          (ci.media[m].dir & PJMEDIA_DIR_DECODING) == 0)
+        continue;
+      expects_rtp = true;
+      pjsua_stream_stat stat;
+      if (pjsua_call_get_stream_stat(ids[i], m, &stat) == PJ_SUCCESS) packets += stat.rtcp.rx.pkt;
+    }
+    auto previous = g_media_watch.find(ids[i]);
+    MediaWatch watch{call_id, packets, now};
+    if (previous != g_media_watch.end() && previous->second.call_id == call_id &&
+        previous->second.packets == packets && expects_rtp) {
+      watch.last_change = previous->second.last_change;
+    }
+    if (expects_rtp && now - watch.last_change > int64_t(timeout_ms) * 1000000) {
+      {
+        std::lock_guard<std::mutex> lock(g_timed_out_mutex);
+        g_timed_out.insert(call_id);
+      }
+      pj_str_t reason = pj_str(const_cast<char *>("Media Timeout"));
+      pjsua_call_hangup(ids[i], PJSIP_SC_REQUEST_TIMEOUT, &reason, nullptr);
+      continue;
+    }
+    seen[ids[i]] = watch;
+  }
+  g_media_watch.swap(seen);
+  pjsua_schedule_timer2(&media_watch_tick, nullptr, kMediaWatchTickMs);
+}
+
 // ---- calls -----------------------------------------------------------------
 
 // The native call. It outlives the SIP dialog only as an inert shell: once
@@ -256,6 +389,11 @@ class ShimCall : public Call {
     if (disconnected) {
       finished.store(true);
       if (g_lib) g_lib->untrack(g_lib->calls, this);
+      note_media_released();
+      if (take_timed_out(ci.callIdString)) {
+        ci.lastStatusCode = PJSIP_SC_REQUEST_TIMEOUT;
+        ci.lastReason = "Media Timeout";
+      }
     }
     struct Ctx {
       uint64_t key;
@@ -712,6 +850,7 @@ int sipster_lib_init(const char *ep_config_json, int log_to_sink, sipster_event_
     // Servers have no sound card: pjsua's null device drives the bridge.
     lib->endpoint.audDevManager().setNullDev();
     register_gate_module();
+    register_admission_module();
     {
       JsonDocument doc;
       config.logConfig.writer = nullptr;
@@ -731,12 +870,18 @@ int sipster_lib_init(const char *ep_config_json, int log_to_sink, sipster_event_
   return rc;
 }
 
+void sipster_set_options(uint32_t media_timeout_ms, int admission_guard) {
+  g_media_timeout_ms.store(media_timeout_ms);
+  g_admission_enabled.store(admission_guard != 0);
+}
+
 int sipster_lib_start(sipster_error *err) {
   if (!library_ready(err)) return err->status;
   return guarded(err, "start", [&] {
     if (g_lib->endpoint.libGetState() == PJSUA_STATE_RUNNING)
       fail(PJ_EINVALIDOP, "the library is already started");
     g_lib->endpoint.libStart();
+    pjsua_schedule_timer2(&media_watch_tick, nullptr, kMediaWatchTickMs);
   });
 }
 
@@ -908,6 +1053,15 @@ int sipster_account_create(const char *config_json, int make_default, uint64_t k
   *out = nullptr;
   if (!library_ready(err)) return err->status;
   return guarded(err, "new Account", [&] {
+    // pjsua_acc_add() asserts that transport slot 0 (the first transport
+    // created) is open; in a default build that assertion aborts the
+    // process. Refuse with an error instead.
+    pjsua_transport_id first = PJSUA_INVALID_ID;
+    unsigned count = 1;
+    if (pjsua_enum_transports(&first, &count) != PJ_SUCCESS || count == 0 || first != 0)
+      fail(PJ_EINVALIDOP,
+           "no SIP transport: create a Transport first (pjsua also needs the first "
+           "Transport created to stay open while accounts are added)");
     AccountConfig config;
     {
       JsonDocument doc;
@@ -998,6 +1152,9 @@ int sipster_account_make_call(sipster_account *a, const char *dest_uri, const si
   *out = nullptr;
   if (!account_alive(a, err, "Account.makeCall")) return err->status;
   return guarded(err, "Account.makeCall", [&] {
+    if (!media_headroom())
+      fail(PJ_ETOOMANY, "no media socket free: calls are turning over faster than the ioqueue "
+                        "recycles sockets (PJ_IOQUEUE_MAX_HANDLES)");
     std::unique_ptr<ShimCall> call(new ShimCall(*a->account, call_key));
     CallOpParam prm(true);
     apply_call_op(prm, op);

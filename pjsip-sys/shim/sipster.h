@@ -165,6 +165,10 @@ void sipster_constants(sipster_constant_visitor visit, void *ctx);
  * `log_to_sink` is non-zero, else to pjsua2's own console writer. */
 int sipster_lib_init(const char *ep_config_json, int log_to_sink, sipster_event_sink sink,
                      void *sink_ctx, sipster_error *err);
+/* sipster's own options. `media_timeout_ms`: hang up a confirmed call whose
+ * audio received no RTP for this long (0 = never). `admission_guard`:
+ * answer new INVITEs 503 while the media ioqueue lacks sockets for them. */
+void sipster_set_options(uint32_t media_timeout_ms, int admission_guard);
 int sipster_lib_start(sipster_error *err);
 /* Hangs up and releases every call, player, recorder and account still
  * alive, then libDestroy. Handles not yet destroyed become inert. */

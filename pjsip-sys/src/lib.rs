@@ -10,7 +10,12 @@ use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
 
-#[allow(non_camel_case_types, non_upper_case_globals, non_snake_case, dead_code)]
+#[allow(
+    non_camel_case_types,
+    non_upper_case_globals,
+    non_snake_case,
+    dead_code
+)]
 pub mod ffi {
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
@@ -105,7 +110,10 @@ fn visit<Raw, T>(
         convert,
         value: None,
     };
-    fill(trampoline::<Raw, T>, &mut slot as *mut Slot<Raw, T> as *mut c_void)?;
+    fill(
+        trampoline::<Raw, T>,
+        &mut slot as *mut Slot<Raw, T> as *mut c_void,
+    )?;
     slot.value.ok_or_else(|| PjError {
         status: -1,
         message: "the shim returned no data".into(),
@@ -516,8 +524,12 @@ impl Transport {
     pub fn create(kind: i32, config_json: &str) -> Result<Transport> {
         let config = c_string("config", config_json)?;
         let mut out = ptr::null_mut();
-        check(|err| unsafe { ffi::sipster_transport_create(kind, config.as_ptr(), &mut out, err) })?;
-        Ok(Transport(NonNull::new(out).expect("shim returned success without a transport")))
+        check(|err| unsafe {
+            ffi::sipster_transport_create(kind, config.as_ptr(), &mut out, err)
+        })?;
+        Ok(Transport(
+            NonNull::new(out).expect("shim returned success without a transport"),
+        ))
     }
 
     pub fn id(&self) -> i32 {
@@ -537,7 +549,9 @@ impl Transport {
                 usage_count: raw.usage_count,
             },
             |f, ctx| {
-                check(|err| unsafe { ffi::sipster_transport_get_info(self.0.as_ptr(), Some(f), ctx, err) })
+                check(|err| unsafe {
+                    ffi::sipster_transport_get_info(self.0.as_ptr(), Some(f), ctx, err)
+                })
             },
         )
     }
@@ -568,9 +582,17 @@ impl Account {
         let config = c_string("config", config_json)?;
         let mut out = ptr::null_mut();
         check(|err| unsafe {
-            ffi::sipster_account_create(config.as_ptr(), i32::from(make_default), key, &mut out, err)
+            ffi::sipster_account_create(
+                config.as_ptr(),
+                i32::from(make_default),
+                key,
+                &mut out,
+                err,
+            )
         })?;
-        Ok(Account(NonNull::new(out).expect("shim returned success without an account")))
+        Ok(Account(
+            NonNull::new(out).expect("shim returned success without an account"),
+        ))
     }
 
     pub fn modify(&self, config_json: &str) -> Result<()> {
@@ -592,7 +614,9 @@ impl Account {
                 online_status: raw.online_status != 0,
             },
             |f, ctx| {
-                check(|err| unsafe { ffi::sipster_account_get_info(self.0.as_ptr(), Some(f), ctx, err) })
+                check(|err| unsafe {
+                    ffi::sipster_account_get_info(self.0.as_ptr(), Some(f), ctx, err)
+                })
             },
         )
     }
@@ -635,7 +659,9 @@ impl Account {
                 err,
             )
         })?;
-        Ok(Call(NonNull::new(out).expect("shim returned success without a call")))
+        Ok(Call(
+            NonNull::new(out).expect("shim returned success without a call"),
+        ))
     }
 }
 
@@ -741,7 +767,9 @@ impl Player {
                 err,
             )
         })?;
-        Ok(Player(NonNull::new(out).expect("shim returned success without a player")))
+        Ok(Player(
+            NonNull::new(out).expect("shim returned success without a player"),
+        ))
     }
 
     pub fn conf_slot(&self) -> i32 {
@@ -772,7 +800,9 @@ impl Recorder {
         check(|err| unsafe {
             ffi::sipster_recorder_create(file.as_ptr(), format as i32, max_size, &mut out, err)
         })?;
-        Ok(Recorder(NonNull::new(out).expect("shim returned success without a recorder")))
+        Ok(Recorder(
+            NonNull::new(out).expect("shim returned success without a recorder"),
+        ))
     }
 
     pub fn conf_slot(&self) -> i32 {
@@ -818,4 +848,9 @@ pub fn constants() -> Vec<(String, i64)> {
     let mut out: Vec<(String, i64)> = Vec::new();
     unsafe { ffi::sipster_constants(Some(collect), &mut out as *mut _ as *mut c_void) };
     out
+}
+
+/// sipster's own options (see `sipster_set_options` in the shim header).
+pub fn set_options(media_timeout_ms: u32, admission_guard: bool) {
+    unsafe { ffi::sipster_set_options(media_timeout_ms, i32::from(admission_guard)) }
 }
