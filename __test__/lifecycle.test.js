@@ -27,6 +27,29 @@ test('calls before init() raise a state error', () => {
   }
 });
 
+test('wrong argument types to init() are TypeErrors naming the field, and leave the library uninitialized', () => {
+  const cases = [
+    [() => sipster.init('verbose'), /epConfig must be an object/],
+    [() => sipster.init({ uaConfig: { maxCalls: 'four' } }), /'uaConfig\.maxCalls' must be a number, not a string/],
+    [() => sipster.init({ uaConfig: { nameserver: '127.0.0.1' } }), /'uaConfig\.nameserver' must be an array/],
+    [() => sipster.init({ logConfig: { writer: 'console' } }), /epConfig\.logConfig\.writer must be a function/],
+    [() => sipster.init({ medConfig: { noVad: 1 } }), /'medConfig\.noVad' must be a boolean, not a number/],
+    [() => sipster.init({ uaConfig: { maxCall: 4 } }), /unknown field 'uaConfig\.maxCall'/],
+    [() => sipster.init({}, { mediaTimeoutSec: '5' }), /options\.mediaTimeoutSec must be a number/],
+  ];
+  for (const [call, message] of cases) {
+    assert.throws(call, (err) => {
+      assert.equal(err.name, 'TypeError', err.message);
+      assert.equal(err.code, 'ERR_INVALID_ARG_TYPE');
+      assert.match(err.message, message);
+      return true;
+    });
+  }
+  assert.throws(() => sipster.init({ uaConfig: { maxCalls: 2.5 } }), { name: 'RangeError', message: /'uaConfig\.maxCalls' must be an integer/ });
+  assert.throws(() => sipster.init({ uaConfig: { mainThreadOnly: true } }), { name: 'RangeError', message: /mainThreadOnly/ });
+  assert.equal(sipster.state, 'null');
+});
+
 test('init() and start() reach running, once each', () => {
   const lines = [];
   sipster.init({
@@ -44,6 +67,25 @@ test('init() and start() reach running, once each', () => {
     assert.ok(lines.some(([, msg]) => /pjsua|PJSUA/.test(msg)), 'no pjsua line in the log');
     assert.ok(lines.every(([level]) => Number.isInteger(level) && level <= 4));
   });
+});
+
+test('wrong argument types to new Transport() are TypeErrors naming the field', () => {
+  const cases = [
+    [() => new sipster.Transport({ port: '5060' }), /transportConfig: field 'port' must be a number, not a string/],
+    [() => new sipster.Transport({ boundAddress: 127 }), /'boundAddress' must be a string/],
+    [() => new sipster.Transport({ tlsConfig: { verifyServer: 'yes' } }), /'tlsConfig\.verifyServer' must be a boolean/],
+    [() => new sipster.Transport({ port: 0 }, 'sctp'), /type must be one of 'udp', 'tcp', 'tls', 'udp6', 'tcp6', 'tls6', not 'sctp'/],
+    [() => new sipster.Transport({ port: 0 }, 17), /type must be a string/],
+    [() => new sipster.Transport([5060]), /transportConfig must be an object/],
+    [() => new sipster.Transport({ prot: 5060 }), /unknown field 'prot'/],
+  ];
+  for (const [call, message] of cases) {
+    assert.throws(call, (err) => {
+      assert.equal(err.name, 'TypeError', err.message);
+      assert.match(err.message, message);
+      return true;
+    });
+  }
 });
 
 test('version is the installed pjproject', () => {
