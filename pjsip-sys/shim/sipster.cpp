@@ -1,23 +1,21 @@
 // C++ body of the sipster shim: see sipster.h for the conventions.
 #include "sipster.h"
 
-#include <pjsua2.hpp>
-
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <map>
-#include <ctime>
 #include <memory>
 #include <mutex>
+#include <pjsua2.hpp>
 #include <set>
 #include <string>
 #include <vector>
 
 using namespace pj;
-
 
 namespace {
 
@@ -82,7 +80,8 @@ int guarded(sipster_error *err, const char *op, F &&body) {
   }
 }
 
-// Same for functions that report nothing: exceptions are swallowed.
+// Same for functions that report nothing: exceptions are swallowed. Every
+// pjsua2 callback body runs inside it, since pjsip calls them from C.
 template <typename F>
 void quietly(F &&body) {
   try {
@@ -128,10 +127,12 @@ sipster_event make_event(sipster_event_kind kind, uint64_t source) {
 class SinkLogWriter : public LogWriter {
  public:
   void write(const LogEntry &entry) override {
-    auto ev = make_event(SIPSTER_EVENT_LOG, 0);
-    ev.code = entry.level;
-    ev.text = entry.msg.c_str();
-    emit(ev);
+    quietly([&] {
+      auto ev = make_event(SIPSTER_EVENT_LOG, 0);
+      ev.code = entry.level;
+      ev.text = entry.msg.c_str();
+      emit(ev);
+    });
   }
 };
 
@@ -383,79 +384,90 @@ class ShimCall : public Call {
   }
 
   void onCallState(OnCallStateParam &) override {
-    CallInfo ci;
-    quietly([&] { ci = getInfo(); });
-    bool disconnected = ci.state == PJSIP_INV_STATE_DISCONNECTED;
-    if (disconnected) {
-      finished.store(true);
-      if (g_lib) g_lib->untrack(g_lib->calls, this);
-      note_media_released();
-      if (take_timed_out(ci.callIdString)) {
-        ci.lastStatusCode = PJSIP_SC_REQUEST_TIMEOUT;
-        ci.lastReason = "Media Timeout";
+    quietly([&] {
+      CallInfo ci;
+      quietly([&] { ci = getInfo(); });
+      bool disconnected = ci.state == PJSIP_INV_STATE_DISCONNECTED;
+      if (disconnected) {
+        finished.store(true);
+        if (g_lib) g_lib->untrack(g_lib->calls, this);
+        note_media_released();
+        if (take_timed_out(ci.callIdString)) {
+          ci.lastStatusCode = PJSIP_SC_REQUEST_TIMEOUT;
+          ci.lastReason = "Media Timeout";
+        }
       }
-    }
-    struct Ctx {
-      uint64_t key;
-    } ctx{key};
-    // The event is the last thing done here: once it is out, the owning
-    // thread may destroy this object.
-    visit_info(ci, [](void *raw, const sipster_call_info *info) {
-      auto ev = make_event(SIPSTER_EVENT_CALL_STATE, static_cast<Ctx *>(raw)->key);
-      ev.call_info = info;
-      emit(ev);
-    }, &ctx);
+      struct Ctx {
+        uint64_t key;
+      } ctx{key};
+      // The event is the last thing done here: once it is out, the owning
+      // thread may destroy this object.
+      visit_info(
+          ci,
+          [](void *raw, const sipster_call_info *info) {
+            auto ev = make_event(SIPSTER_EVENT_CALL_STATE, static_cast<Ctx *>(raw)->key);
+            ev.call_info = info;
+            emit(ev);
+          },
+          &ctx);
+    });
   }
 
   void onCallMediaState(OnCallMediaStateParam &) override {
-    if (finished.load()) return;
-    CallInfo ci;
-    quietly([&] { ci = getInfo(); });
-    std::vector<sipster_stream_info> streams;
-    std::vector<std::string> addrs;  // owns the address strings
-    addrs.reserve(ci.media.size() * 2);
-    for (const auto &media : ci.media) {
-      if (media.type != PJMEDIA_TYPE_AUDIO) continue;
-      sipster_stream_info stream;
-      std::memset(&stream, 0, sizeof stream);
-      stream.index = media.index;
-      stream.dir = media.dir;
-      stream.status = media.status;
-      stream.conf_slot = media.audioConfSlot;
-      std::string rtp, rtcp;
-      quietly([&] {
-        StreamInfo si = getStreamInfo(media.index);
-        rtp = si.remoteRtpAddress;
-        rtcp = si.remoteRtcpAddress;
-        stream.dir = si.dir;
-      });
-      addrs.push_back(rtp);
-      addrs.push_back(rtcp);
-      streams.push_back(stream);
-    }
-    for (size_t i = 0; i < streams.size(); ++i) {
-      streams[i].rtp_addr = addrs[2 * i].c_str();
-      streams[i].rtcp_addr = addrs[2 * i + 1].c_str();
-    }
-    auto ev = make_event(SIPSTER_EVENT_CALL_MEDIA, key);
-    ev.streams = streams.data();
-    ev.stream_count = streams.size();
-    emit(ev);
+    quietly([&] {
+      if (finished.load()) return;
+      CallInfo ci;
+      quietly([&] { ci = getInfo(); });
+      std::vector<sipster_stream_info> streams;
+      std::vector<std::string> addrs;  // owns the address strings
+      addrs.reserve(ci.media.size() * 2);
+      for (const auto &media : ci.media) {
+        if (media.type != PJMEDIA_TYPE_AUDIO) continue;
+        sipster_stream_info stream;
+        std::memset(&stream, 0, sizeof stream);
+        stream.index = media.index;
+        stream.dir = media.dir;
+        stream.status = media.status;
+        stream.conf_slot = media.audioConfSlot;
+        std::string rtp, rtcp;
+        quietly([&] {
+          StreamInfo si = getStreamInfo(media.index);
+          rtp = si.remoteRtpAddress;
+          rtcp = si.remoteRtcpAddress;
+          stream.dir = si.dir;
+        });
+        addrs.push_back(rtp);
+        addrs.push_back(rtcp);
+        streams.push_back(stream);
+      }
+      for (size_t i = 0; i < streams.size(); ++i) {
+        streams[i].rtp_addr = addrs[2 * i].c_str();
+        streams[i].rtcp_addr = addrs[2 * i + 1].c_str();
+      }
+      auto ev = make_event(SIPSTER_EVENT_CALL_MEDIA, key);
+      ev.streams = streams.data();
+      ev.stream_count = streams.size();
+      emit(ev);
+    });
   }
 
   void onDtmfDigit(OnDtmfDigitParam &prm) override {
-    auto ev = make_event(SIPSTER_EVENT_DTMF, key);
-    ev.text = prm.digit.c_str();
-    ev.code = static_cast<int32_t>(prm.duration);
-    emit(ev);
+    quietly([&] {
+      auto ev = make_event(SIPSTER_EVENT_DTMF, key);
+      ev.text = prm.digit.c_str();
+      ev.code = static_cast<int32_t>(prm.duration);
+      emit(ev);
+    });
   }
 
   void onCallTransferStatus(OnCallTransferStatusParam &prm) override {
-    auto ev = make_event(SIPSTER_EVENT_TRANSFER_STATUS, key);
-    ev.code = prm.statusCode;
-    ev.flag = prm.finalNotify ? 1 : 0;
-    ev.text = prm.reason.c_str();
-    emit(ev);
+    quietly([&] {
+      auto ev = make_event(SIPSTER_EVENT_TRANSFER_STATUS, key);
+      ev.code = prm.statusCode;
+      ev.flag = prm.finalNotify ? 1 : 0;
+      ev.text = prm.reason.c_str();
+      emit(ev);
+    });
   }
 };
 
@@ -492,8 +504,7 @@ bool transport_disabled(const pjsip_transport *tp) {
   for (const auto &d : g_disabled) {
     if (d.type != tp->key.type) continue;
     if (pj_sockaddr_get_port(&d.addr) != pj_sockaddr_get_port(&tp->local_addr)) continue;
-    if (!pj_sockaddr_has_addr(&d.addr) ||
-        pj_sockaddr_cmp(&d.addr, &tp->local_addr) == 0)
+    if (!pj_sockaddr_has_addr(&d.addr) || pj_sockaddr_cmp(&d.addr, &tp->local_addr) == 0)
       return true;
   }
   return false;
@@ -544,40 +555,49 @@ class ShimAccount : public Account {
   const uint64_t key;
 
   void onRegStarted(OnRegStartedParam &prm) override {
-    auto ev = make_event(SIPSTER_EVENT_REG_STARTED, key);
-    ev.flag = prm.renew ? 1 : 0;
-    emit(ev);
+    quietly([&] {
+      auto ev = make_event(SIPSTER_EVENT_REG_STARTED, key);
+      ev.flag = prm.renew ? 1 : 0;
+      emit(ev);
+    });
   }
 
   void onRegState(OnRegStateParam &prm) override {
-    auto ev = make_event(SIPSTER_EVENT_REG_STATE, key);
-    ev.code = prm.code;
-    ev.expires = static_cast<int32_t>(prm.expiration);
-    quietly([&] { ev.flag = getInfo().regIsActive ? 1 : 0; });
-    ev.text = prm.reason.c_str();
-    emit(ev);
+    quietly([&] {
+      auto ev = make_event(SIPSTER_EVENT_REG_STATE, key);
+      ev.code = prm.code;
+      ev.expires = static_cast<int32_t>(prm.expiration);
+      quietly([&] { ev.flag = getInfo().regIsActive ? 1 : 0; });
+      ev.text = prm.reason.c_str();
+      emit(ev);
+    });
   }
 
   void onIncomingCall(OnIncomingCallParam &prm) override {
-    uint64_t call_key = sipster_next_key();
-    auto *call = new ShimCall(*this, call_key, prm.callId);
-    call->src_address = prm.rdata.srcAddress;
-    if (g_lib) g_lib->track(g_lib->calls, call);
-    CallInfo ci;
-    quietly([&] { ci = call->getInfo(); });
-    auto *handle = new sipster_call{call};
-    struct Ctx {
-      uint64_t account_key, call_key;
-      sipster_call *handle;
-    } ctx{key, call_key, handle};
-    call->visit_info(ci, [](void *raw, const sipster_call_info *info) {
-      auto *c = static_cast<Ctx *>(raw);
-      auto ev = make_event(SIPSTER_EVENT_INCOMING_CALL, c->account_key);
-      ev.call = c->handle;
-      ev.call_key = c->call_key;
-      ev.call_info = info;
-      emit(ev);
-    }, &ctx);
+    quietly([&] {
+      uint64_t call_key = sipster_next_key();
+      auto *call = new ShimCall(*this, call_key, prm.callId);
+      call->src_address = prm.rdata.srcAddress;
+      if (g_lib) g_lib->track(g_lib->calls, call);
+      CallInfo ci;
+      quietly([&] { ci = call->getInfo(); });
+      auto *handle = new sipster_call{call};
+      struct Ctx {
+        uint64_t account_key, call_key;
+        sipster_call *handle;
+      } ctx{key, call_key, handle};
+      call->visit_info(
+          ci,
+          [](void *raw, const sipster_call_info *info) {
+            auto *c = static_cast<Ctx *>(raw);
+            auto ev = make_event(SIPSTER_EVENT_INCOMING_CALL, c->account_key);
+            ev.call = c->handle;
+            ev.call_key = c->call_key;
+            ev.call_info = info;
+            emit(ev);
+          },
+          &ctx);
+    });
   }
 };
 
@@ -595,7 +615,12 @@ class ShimPlayer : public AudioMediaPlayer {
  public:
   explicit ShimPlayer(uint64_t key) : key(key) {}
   const uint64_t key;
-  void onEof2() override { auto ev = make_event(SIPSTER_EVENT_PLAYER_EOF, key); emit(ev); }
+  void onEof2() override {
+    quietly([&] {
+      auto ev = make_event(SIPSTER_EVENT_PLAYER_EOF, key);
+      emit(ev);
+    });
+  }
 };
 
 // A pjmedia port in front of the WAV writer that drops frames once the file
@@ -604,9 +629,9 @@ class ShimPlayer : public AudioMediaPlayer {
 // port only on its next clock tick (pjproject 2.15 queues port removal).
 struct CappedWriter {
   pjmedia_port base;
-  std::mutex lock;            // between the bridge's clock and finish()
-  pjmedia_port *writer;       // null once finished
-  pj_pool_t *pool;            // holds the writer; this struct is new'd
+  std::mutex lock;       // between the bridge's clock and finish()
+  pjmedia_port *writer;  // null once finished
+  pj_pool_t *pool;       // holds the writer; this struct is new'd
   uint64_t max_bytes;
   uint64_t written;
   unsigned bytes_per_sample;  // in the file: 1 for G.711, 2 for PCM
@@ -664,8 +689,10 @@ void release_recorder(sipster_recorder *r) {
   if (r->port) r->port->finish();
   if (r->slot != PJSUA_INVALID_ID) pjsua_conf_remove_port(r->slot);
   // Drops our reference; the port and its pool go when the bridge's goes.
-  if (r->port) pjmedia_port_destroy(&r->port->base);
-  else if (r->pool) pj_pool_release(r->pool);
+  if (r->port)
+    pjmedia_port_destroy(&r->port->base);
+  else if (r->pool)
+    pj_pool_release(r->pool);
   r->slot = PJSUA_INVALID_ID;
   r->port = nullptr;
   r->pool = nullptr;
@@ -737,93 +764,91 @@ void sipster_constants(sipster_constant_visitor visit, void *ctx) {
   static const struct {
     const char *name;
     int64_t value;
-  } constants[] = {
-    {"PJSIP_TLSV1_METHOD", PJSIP_TLSV1_METHOD},
-    {"PJSIP_TLSV1_1_METHOD", PJSIP_TLSV1_1_METHOD},
-    {"PJSIP_TLSV1_2_METHOD", PJSIP_TLSV1_2_METHOD},
-    {"PJSIP_TLSV1_3_METHOD", PJSIP_TLSV1_3_METHOD},
-    {"PJSIP_SSLV2_METHOD", PJSIP_SSLV2_METHOD},
-    {"PJSIP_SSLV3_METHOD", PJSIP_SSLV3_METHOD},
-    {"PJSIP_SSLV23_METHOD", PJSIP_SSLV23_METHOD},
-    {"PJ_LOG_HAS_DAY_NAME", PJ_LOG_HAS_DAY_NAME},
-    {"PJ_LOG_HAS_YEAR", PJ_LOG_HAS_YEAR},
-    {"PJ_LOG_HAS_MONTH", PJ_LOG_HAS_MONTH},
-    {"PJ_LOG_HAS_DAY_OF_MON", PJ_LOG_HAS_DAY_OF_MON},
-    {"PJ_LOG_HAS_TIME", PJ_LOG_HAS_TIME},
-    {"PJ_LOG_HAS_MICRO_SEC", PJ_LOG_HAS_MICRO_SEC},
-    {"PJ_LOG_HAS_SENDER", PJ_LOG_HAS_SENDER},
-    {"PJ_LOG_HAS_NEWLINE", PJ_LOG_HAS_NEWLINE},
-    {"PJ_LOG_HAS_CR", PJ_LOG_HAS_CR},
-    {"PJ_LOG_HAS_SPACE", PJ_LOG_HAS_SPACE},
-    {"PJ_LOG_HAS_COLOR", PJ_LOG_HAS_COLOR},
-    {"PJ_LOG_HAS_LEVEL_TEXT", PJ_LOG_HAS_LEVEL_TEXT},
-    {"PJ_LOG_HAS_THREAD_ID", PJ_LOG_HAS_THREAD_ID},
-    {"PJ_LOG_HAS_THREAD_SWC", PJ_LOG_HAS_THREAD_SWC},
-    {"PJ_LOG_HAS_INDENT", PJ_LOG_HAS_INDENT},
-    {"PJ_QOS_TYPE_BEST_EFFORT", PJ_QOS_TYPE_BEST_EFFORT},
-    {"PJ_QOS_TYPE_BACKGROUND", PJ_QOS_TYPE_BACKGROUND},
-    {"PJ_QOS_TYPE_VIDEO", PJ_QOS_TYPE_VIDEO},
-    {"PJ_QOS_TYPE_VOICE", PJ_QOS_TYPE_VOICE},
-    {"PJ_QOS_TYPE_CONTROL", PJ_QOS_TYPE_CONTROL},
-    {"PJ_QOS_TYPE_SIGNALLING", PJ_QOS_TYPE_SIGNALLING},
-    {"PJSIP_CRED_DATA_PLAIN_PASSWD", PJSIP_CRED_DATA_PLAIN_PASSWD},
-    {"PJSIP_CRED_DATA_DIGEST", PJSIP_CRED_DATA_DIGEST},
-    {"PJSIP_CRED_DATA_EXT_AKA", PJSIP_CRED_DATA_EXT_AKA},
-    {"PJMEDIA_SRTP_DISABLED", PJMEDIA_SRTP_DISABLED},
-    {"PJMEDIA_SRTP_OPTIONAL", PJMEDIA_SRTP_OPTIONAL},
-    {"PJMEDIA_SRTP_MANDATORY", PJMEDIA_SRTP_MANDATORY},
-    {"PJSUA_CALL_HOLD_TYPE_RFC3264", PJSUA_CALL_HOLD_TYPE_RFC3264},
-    {"PJSUA_CALL_HOLD_TYPE_RFC2543", PJSUA_CALL_HOLD_TYPE_RFC2543},
-    {"PJSUA_SIP_TIMER_INACTIVE", PJSUA_SIP_TIMER_INACTIVE},
-    {"PJSUA_SIP_TIMER_OPTIONAL", PJSUA_SIP_TIMER_OPTIONAL},
-    {"PJSUA_SIP_TIMER_REQUIRED", PJSUA_SIP_TIMER_REQUIRED},
-    {"PJSUA_SIP_TIMER_ALWAYS", PJSUA_SIP_TIMER_ALWAYS},
-    {"PJSUA_100REL_NOT_USED", PJSUA_100REL_NOT_USED},
-    {"PJSUA_100REL_MANDATORY", PJSUA_100REL_MANDATORY},
-    {"PJSUA_100REL_OPTIONAL", PJSUA_100REL_OPTIONAL},
-    {"PJSUA_STUN_USE_DISABLED", PJSUA_STUN_USE_DISABLED},
-    {"PJSUA_STUN_USE_DEFAULT", PJSUA_STUN_USE_DEFAULT},
-    {"PJSUA_STUN_RETRY_ON_FAILURE", PJSUA_STUN_RETRY_ON_FAILURE},
-    {"PJSUA_NAT64_DISABLED", PJSUA_NAT64_DISABLED},
-    {"PJSUA_NAT64_ENABLED", PJSUA_NAT64_ENABLED},
-    {"PJSUA_IPV6_DISABLED", PJSUA_IPV6_DISABLED},
-    {"PJSUA_IPV6_ENABLED", PJSUA_IPV6_ENABLED},
-    {"PJSIP_TRANSPORT_RELIABLE", PJSIP_TRANSPORT_RELIABLE},
-    {"PJSIP_TRANSPORT_SECURE", PJSIP_TRANSPORT_SECURE},
-    {"PJSIP_TRANSPORT_DATAGRAM", PJSIP_TRANSPORT_DATAGRAM},
-    {"PJSIP_TRANSPORT_UDP", PJSIP_TRANSPORT_UDP},
-    {"PJSIP_TRANSPORT_TCP", PJSIP_TRANSPORT_TCP},
-    {"PJSIP_TRANSPORT_TLS", PJSIP_TRANSPORT_TLS},
-    {"PJSIP_TRANSPORT_UDP6", PJSIP_TRANSPORT_UDP6},
-    {"PJSIP_TRANSPORT_TCP6", PJSIP_TRANSPORT_TCP6},
-    {"PJSIP_TRANSPORT_TLS6", PJSIP_TRANSPORT_TLS6},
-    {"PJSIP_TRANSPORT_IPV6", PJSIP_TRANSPORT_IPV6},
-    {"PJMEDIA_DIR_NONE", PJMEDIA_DIR_NONE},
-    {"PJMEDIA_DIR_ENCODING", PJMEDIA_DIR_ENCODING},
-    {"PJMEDIA_DIR_DECODING", PJMEDIA_DIR_DECODING},
-    {"PJMEDIA_DIR_ENCODING_DECODING", PJMEDIA_DIR_ENCODING_DECODING},
-    {"PJSIP_INV_STATE_NULL", PJSIP_INV_STATE_NULL},
-    {"PJSIP_INV_STATE_CALLING", PJSIP_INV_STATE_CALLING},
-    {"PJSIP_INV_STATE_INCOMING", PJSIP_INV_STATE_INCOMING},
-    {"PJSIP_INV_STATE_EARLY", PJSIP_INV_STATE_EARLY},
-    {"PJSIP_INV_STATE_CONNECTING", PJSIP_INV_STATE_CONNECTING},
-    {"PJSIP_INV_STATE_CONFIRMED", PJSIP_INV_STATE_CONFIRMED},
-    {"PJSIP_INV_STATE_DISCONNECTED", PJSIP_INV_STATE_DISCONNECTED},
-    {"PJSUA_STATE_NULL", PJSUA_STATE_NULL},
-    {"PJSUA_STATE_CREATED", PJSUA_STATE_CREATED},
-    {"PJSUA_STATE_INIT", PJSUA_STATE_INIT},
-    {"PJSUA_STATE_STARTING", PJSUA_STATE_STARTING},
-    {"PJSUA_STATE_RUNNING", PJSUA_STATE_RUNNING},
-    {"PJSUA_STATE_CLOSING", PJSUA_STATE_CLOSING},
-    {"PJ_TURN_TP_UDP", PJ_TURN_TP_UDP},
-    {"PJ_TURN_TP_TCP", PJ_TURN_TP_TCP},
-    {"PJ_TURN_TP_TLS", PJ_TURN_TP_TLS},
-    {"PJSUA_CONTACT_REWRITE_UNREGISTER", PJSUA_CONTACT_REWRITE_UNREGISTER},
-    {"PJSUA_CONTACT_REWRITE_NO_UNREG", PJSUA_CONTACT_REWRITE_NO_UNREG},
-    {"PJSUA_CONTACT_REWRITE_ALWAYS_UPDATE", PJSUA_CONTACT_REWRITE_ALWAYS_UPDATE},
-    {"PJSUA_REG_USE_OUTBOUND_PROXY", PJSUA_REG_USE_OUTBOUND_PROXY},
-    {"PJSUA_REG_USE_ACC_PROXY", PJSUA_REG_USE_ACC_PROXY}
-  };
+  } constants[] = {{"PJSIP_TLSV1_METHOD", PJSIP_TLSV1_METHOD},
+                   {"PJSIP_TLSV1_1_METHOD", PJSIP_TLSV1_1_METHOD},
+                   {"PJSIP_TLSV1_2_METHOD", PJSIP_TLSV1_2_METHOD},
+                   {"PJSIP_TLSV1_3_METHOD", PJSIP_TLSV1_3_METHOD},
+                   {"PJSIP_SSLV2_METHOD", PJSIP_SSLV2_METHOD},
+                   {"PJSIP_SSLV3_METHOD", PJSIP_SSLV3_METHOD},
+                   {"PJSIP_SSLV23_METHOD", PJSIP_SSLV23_METHOD},
+                   {"PJ_LOG_HAS_DAY_NAME", PJ_LOG_HAS_DAY_NAME},
+                   {"PJ_LOG_HAS_YEAR", PJ_LOG_HAS_YEAR},
+                   {"PJ_LOG_HAS_MONTH", PJ_LOG_HAS_MONTH},
+                   {"PJ_LOG_HAS_DAY_OF_MON", PJ_LOG_HAS_DAY_OF_MON},
+                   {"PJ_LOG_HAS_TIME", PJ_LOG_HAS_TIME},
+                   {"PJ_LOG_HAS_MICRO_SEC", PJ_LOG_HAS_MICRO_SEC},
+                   {"PJ_LOG_HAS_SENDER", PJ_LOG_HAS_SENDER},
+                   {"PJ_LOG_HAS_NEWLINE", PJ_LOG_HAS_NEWLINE},
+                   {"PJ_LOG_HAS_CR", PJ_LOG_HAS_CR},
+                   {"PJ_LOG_HAS_SPACE", PJ_LOG_HAS_SPACE},
+                   {"PJ_LOG_HAS_COLOR", PJ_LOG_HAS_COLOR},
+                   {"PJ_LOG_HAS_LEVEL_TEXT", PJ_LOG_HAS_LEVEL_TEXT},
+                   {"PJ_LOG_HAS_THREAD_ID", PJ_LOG_HAS_THREAD_ID},
+                   {"PJ_LOG_HAS_THREAD_SWC", PJ_LOG_HAS_THREAD_SWC},
+                   {"PJ_LOG_HAS_INDENT", PJ_LOG_HAS_INDENT},
+                   {"PJ_QOS_TYPE_BEST_EFFORT", PJ_QOS_TYPE_BEST_EFFORT},
+                   {"PJ_QOS_TYPE_BACKGROUND", PJ_QOS_TYPE_BACKGROUND},
+                   {"PJ_QOS_TYPE_VIDEO", PJ_QOS_TYPE_VIDEO},
+                   {"PJ_QOS_TYPE_VOICE", PJ_QOS_TYPE_VOICE},
+                   {"PJ_QOS_TYPE_CONTROL", PJ_QOS_TYPE_CONTROL},
+                   {"PJ_QOS_TYPE_SIGNALLING", PJ_QOS_TYPE_SIGNALLING},
+                   {"PJSIP_CRED_DATA_PLAIN_PASSWD", PJSIP_CRED_DATA_PLAIN_PASSWD},
+                   {"PJSIP_CRED_DATA_DIGEST", PJSIP_CRED_DATA_DIGEST},
+                   {"PJSIP_CRED_DATA_EXT_AKA", PJSIP_CRED_DATA_EXT_AKA},
+                   {"PJMEDIA_SRTP_DISABLED", PJMEDIA_SRTP_DISABLED},
+                   {"PJMEDIA_SRTP_OPTIONAL", PJMEDIA_SRTP_OPTIONAL},
+                   {"PJMEDIA_SRTP_MANDATORY", PJMEDIA_SRTP_MANDATORY},
+                   {"PJSUA_CALL_HOLD_TYPE_RFC3264", PJSUA_CALL_HOLD_TYPE_RFC3264},
+                   {"PJSUA_CALL_HOLD_TYPE_RFC2543", PJSUA_CALL_HOLD_TYPE_RFC2543},
+                   {"PJSUA_SIP_TIMER_INACTIVE", PJSUA_SIP_TIMER_INACTIVE},
+                   {"PJSUA_SIP_TIMER_OPTIONAL", PJSUA_SIP_TIMER_OPTIONAL},
+                   {"PJSUA_SIP_TIMER_REQUIRED", PJSUA_SIP_TIMER_REQUIRED},
+                   {"PJSUA_SIP_TIMER_ALWAYS", PJSUA_SIP_TIMER_ALWAYS},
+                   {"PJSUA_100REL_NOT_USED", PJSUA_100REL_NOT_USED},
+                   {"PJSUA_100REL_MANDATORY", PJSUA_100REL_MANDATORY},
+                   {"PJSUA_100REL_OPTIONAL", PJSUA_100REL_OPTIONAL},
+                   {"PJSUA_STUN_USE_DISABLED", PJSUA_STUN_USE_DISABLED},
+                   {"PJSUA_STUN_USE_DEFAULT", PJSUA_STUN_USE_DEFAULT},
+                   {"PJSUA_STUN_RETRY_ON_FAILURE", PJSUA_STUN_RETRY_ON_FAILURE},
+                   {"PJSUA_NAT64_DISABLED", PJSUA_NAT64_DISABLED},
+                   {"PJSUA_NAT64_ENABLED", PJSUA_NAT64_ENABLED},
+                   {"PJSUA_IPV6_DISABLED", PJSUA_IPV6_DISABLED},
+                   {"PJSUA_IPV6_ENABLED", PJSUA_IPV6_ENABLED},
+                   {"PJSIP_TRANSPORT_RELIABLE", PJSIP_TRANSPORT_RELIABLE},
+                   {"PJSIP_TRANSPORT_SECURE", PJSIP_TRANSPORT_SECURE},
+                   {"PJSIP_TRANSPORT_DATAGRAM", PJSIP_TRANSPORT_DATAGRAM},
+                   {"PJSIP_TRANSPORT_UDP", PJSIP_TRANSPORT_UDP},
+                   {"PJSIP_TRANSPORT_TCP", PJSIP_TRANSPORT_TCP},
+                   {"PJSIP_TRANSPORT_TLS", PJSIP_TRANSPORT_TLS},
+                   {"PJSIP_TRANSPORT_UDP6", PJSIP_TRANSPORT_UDP6},
+                   {"PJSIP_TRANSPORT_TCP6", PJSIP_TRANSPORT_TCP6},
+                   {"PJSIP_TRANSPORT_TLS6", PJSIP_TRANSPORT_TLS6},
+                   {"PJSIP_TRANSPORT_IPV6", PJSIP_TRANSPORT_IPV6},
+                   {"PJMEDIA_DIR_NONE", PJMEDIA_DIR_NONE},
+                   {"PJMEDIA_DIR_ENCODING", PJMEDIA_DIR_ENCODING},
+                   {"PJMEDIA_DIR_DECODING", PJMEDIA_DIR_DECODING},
+                   {"PJMEDIA_DIR_ENCODING_DECODING", PJMEDIA_DIR_ENCODING_DECODING},
+                   {"PJSIP_INV_STATE_NULL", PJSIP_INV_STATE_NULL},
+                   {"PJSIP_INV_STATE_CALLING", PJSIP_INV_STATE_CALLING},
+                   {"PJSIP_INV_STATE_INCOMING", PJSIP_INV_STATE_INCOMING},
+                   {"PJSIP_INV_STATE_EARLY", PJSIP_INV_STATE_EARLY},
+                   {"PJSIP_INV_STATE_CONNECTING", PJSIP_INV_STATE_CONNECTING},
+                   {"PJSIP_INV_STATE_CONFIRMED", PJSIP_INV_STATE_CONFIRMED},
+                   {"PJSIP_INV_STATE_DISCONNECTED", PJSIP_INV_STATE_DISCONNECTED},
+                   {"PJSUA_STATE_NULL", PJSUA_STATE_NULL},
+                   {"PJSUA_STATE_CREATED", PJSUA_STATE_CREATED},
+                   {"PJSUA_STATE_INIT", PJSUA_STATE_INIT},
+                   {"PJSUA_STATE_STARTING", PJSUA_STATE_STARTING},
+                   {"PJSUA_STATE_RUNNING", PJSUA_STATE_RUNNING},
+                   {"PJSUA_STATE_CLOSING", PJSUA_STATE_CLOSING},
+                   {"PJ_TURN_TP_UDP", PJ_TURN_TP_UDP},
+                   {"PJ_TURN_TP_TCP", PJ_TURN_TP_TCP},
+                   {"PJ_TURN_TP_TLS", PJ_TURN_TP_TLS},
+                   {"PJSUA_CONTACT_REWRITE_UNREGISTER", PJSUA_CONTACT_REWRITE_UNREGISTER},
+                   {"PJSUA_CONTACT_REWRITE_NO_UNREG", PJSUA_CONTACT_REWRITE_NO_UNREG},
+                   {"PJSUA_CONTACT_REWRITE_ALWAYS_UPDATE", PJSUA_CONTACT_REWRITE_ALWAYS_UPDATE},
+                   {"PJSUA_REG_USE_OUTBOUND_PROXY", PJSUA_REG_USE_OUTBOUND_PROXY},
+                   {"PJSUA_REG_USE_ACC_PROXY", PJSUA_REG_USE_ACC_PROXY}};
   for (const auto &c : constants) visit(ctx, c.name, c.value);
 }
 
@@ -948,7 +973,8 @@ void sipster_lib_version(sipster_version *out) {
     }
     suffix = rest;
   }
-  out->numeric = (uint32_t(out->major) << 24) | (uint32_t(out->minor) << 16) | (uint32_t(out->rev) << 8);
+  out->numeric =
+      (uint32_t(out->major) << 24) | (uint32_t(out->minor) << 16) | (uint32_t(out->rev) << 8);
   out->suffix = suffix.c_str();
   out->full = full.c_str();
 }
@@ -1010,7 +1036,7 @@ int sipster_transport_create(int32_t type, const char *config_json, sipster_tran
 int32_t sipster_transport_id(const sipster_transport *t) { return t->id; }
 
 int sipster_transport_get_info(const sipster_transport *t, sipster_transport_info_visitor visit,
-                           void *ctx, sipster_error *err) {
+                               void *ctx, sipster_error *err) {
   if (!library_ready(err)) return err->status;
   return guarded(err, "Transport.getInfo", [&] {
     TransportInfo ti = g_lib->endpoint.transportGetInfo(t->id);
@@ -1097,8 +1123,8 @@ int sipster_account_modify(sipster_account *a, const char *config_json, sipster_
   });
 }
 
-int sipster_account_get_info(const sipster_account *a, sipster_account_info_visitor visit, void *ctx,
-                         sipster_error *err) {
+int sipster_account_get_info(const sipster_account *a, sipster_account_info_visitor visit,
+                             void *ctx, sipster_error *err) {
   if (!account_alive(a, err, "Account.getInfo")) return err->status;
   return guarded(err, "Account.getInfo", [&] {
     AccountInfo ai = a->account->getInfo();
@@ -1118,8 +1144,7 @@ int sipster_account_get_info(const sipster_account *a, sipster_account_info_visi
 
 int sipster_account_set_registration(sipster_account *a, int renew, sipster_error *err) {
   if (!account_alive(a, err, "Account.setRegistration")) return err->status;
-  return guarded(err, "Account.setRegistration",
-                 [&] { a->account->setRegistration(renew != 0); });
+  return guarded(err, "Account.setRegistration", [&] { a->account->setRegistration(renew != 0); });
 }
 
 int sipster_account_set_transport(sipster_account *a, const sipster_transport *t,
@@ -1153,8 +1178,9 @@ int sipster_account_make_call(sipster_account *a, const char *dest_uri, const si
   if (!account_alive(a, err, "Account.makeCall")) return err->status;
   return guarded(err, "Account.makeCall", [&] {
     if (!media_headroom())
-      fail(PJ_ETOOMANY, "no media socket free: calls are turning over faster than the ioqueue "
-                        "recycles sockets (PJ_IOQUEUE_MAX_HANDLES)");
+      fail(PJ_ETOOMANY,
+           "no media socket free: calls are turning over faster than the ioqueue "
+           "recycles sockets (PJ_IOQUEUE_MAX_HANDLES)");
     std::unique_ptr<ShimCall> call(new ShimCall(*a->account, call_key));
     CallOpParam prm(true);
     apply_call_op(prm, op);
@@ -1201,7 +1227,7 @@ bool call_alive(const sipster_call *c, sipster_error *err, const char *op) {
 int sipster_call_is_finished(const sipster_call *c) { return c->call->finished.load() ? 1 : 0; }
 
 int sipster_call_get_info(const sipster_call *c, sipster_call_info_visitor visit, void *ctx,
-                      sipster_error *err) {
+                          sipster_error *err) {
   if (!call_alive(c, err, "Call.getInfo")) return err->status;
   return guarded(err, "Call.getInfo", [&] {
     CallInfo ci = c->call->getInfo();
@@ -1272,8 +1298,8 @@ int sipster_call_dial_dtmf(sipster_call *c, const char *digits, sipster_error *e
   return guarded(err, "Call.dtmf", [&] { c->call->dialDtmf(nonnull(digits)); });
 }
 
-int sipster_call_stats_dump(const sipster_call *c, int with_media, const char *indent,
-                            char **out, sipster_error *err) {
+int sipster_call_stats_dump(const sipster_call *c, int with_media, const char *indent, char **out,
+                            sipster_error *err) {
   *out = nullptr;
   if (!call_alive(c, err, "Call.getStatsDump")) return err->status;
   return guarded(err, "Call.getStatsDump", [&] {
@@ -1351,10 +1377,20 @@ int sipster_recorder_create(const char *file, int32_t format, uint64_t max_size,
   unsigned flags;
   unsigned bytes_per_sample;
   switch (format) {
-    case 0: flags = PJMEDIA_FILE_WRITE_ULAW; bytes_per_sample = 1; break;
-    case 1: flags = PJMEDIA_FILE_WRITE_ALAW; bytes_per_sample = 1; break;
-    case 2: flags = PJMEDIA_FILE_WRITE_PCM; bytes_per_sample = 2; break;
-    default: return set_error(err, PJ_EINVAL, "createRecorder: unknown format");
+    case 0:
+      flags = PJMEDIA_FILE_WRITE_ULAW;
+      bytes_per_sample = 1;
+      break;
+    case 1:
+      flags = PJMEDIA_FILE_WRITE_ALAW;
+      bytes_per_sample = 1;
+      break;
+    case 2:
+      flags = PJMEDIA_FILE_WRITE_PCM;
+      bytes_per_sample = 2;
+      break;
+    default:
+      return set_error(err, PJ_EINVAL, "createRecorder: unknown format");
   }
   std::unique_ptr<sipster_recorder> rec(new sipster_recorder{nullptr, nullptr, PJSUA_INVALID_ID});
   // The bridge's frame format, so that the port needs no conversion.
@@ -1364,9 +1400,9 @@ int sipster_recorder_create(const char *file, int32_t format, uint64_t max_size,
   rec->pool = pjsua_pool_create("sipster-rec", 512, 512);
   if (!rec->pool) return set_error(err, PJ_ENOMEM, "createRecorder: out of memory");
   pjmedia_port *writer = nullptr;
-  pj_status_t status = pjmedia_wav_writer_port_create(
-      rec->pool, nonnull(file), clock_rate, channels, clock_rate * channels * ptime / 1000, 16,
-      flags, 0, &writer);
+  pj_status_t status =
+      pjmedia_wav_writer_port_create(rec->pool, nonnull(file), clock_rate, channels,
+                                     clock_rate * channels * ptime / 1000, 16, flags, 0, &writer);
   if (status != PJ_SUCCESS) {
     release_recorder(rec.get());
     return error_from_pj(err, "createRecorder", status);

@@ -102,9 +102,9 @@ typedef struct sipster_call_info {
 } sipster_call_info;
 
 typedef struct sipster_stream_info {
-  uint32_t index;   /* index of the media line in the SDP */
-  int32_t dir;      /* pjmedia_dir */
-  int32_t status;   /* pjsua_call_media_status */
+  uint32_t index; /* index of the media line in the SDP */
+  int32_t dir;    /* pjmedia_dir */
+  int32_t status; /* pjsua_call_media_status */
   int32_t conf_slot;
   const char *rtp_addr;
   const char *rtcp_addr;
@@ -119,7 +119,8 @@ typedef enum sipster_event_kind {
   SIPSTER_EVENT_CALL_MEDIA,     /* source = call key, streams */
   SIPSTER_EVENT_DTMF,           /* source = call key, text = digit */
   SIPSTER_EVENT_PLAYER_EOF,     /* source = player key */
-  SIPSTER_EVENT_TRANSFER_STATUS /* source = call key, code = SIP status of the NOTIFY'd progress, flag = final */
+  SIPSTER_EVENT_TRANSFER_STATUS /* source = call key, code = SIP status of the NOTIFY'd progress,
+                                   flag = final */
 } sipster_event_kind;
 
 typedef struct sipster_event {
@@ -192,7 +193,7 @@ int sipster_transport_create(int32_t type, const char *config_json, sipster_tran
                              sipster_error *err);
 int32_t sipster_transport_id(const sipster_transport *t);
 int sipster_transport_get_info(const sipster_transport *t, sipster_transport_info_visitor visit,
-                           void *ctx, sipster_error *err);
+                               void *ctx, sipster_error *err);
 int sipster_transport_set_enabled(sipster_transport *t, int enabled, sipster_error *err);
 int sipster_transport_is_enabled(const sipster_transport *t);
 void sipster_transport_destroy(sipster_transport *t);
@@ -202,8 +203,8 @@ void sipster_transport_destroy(sipster_transport *t);
 int sipster_account_create(const char *config_json, int make_default, uint64_t key,
                            sipster_account **out, sipster_error *err);
 int sipster_account_modify(sipster_account *a, const char *config_json, sipster_error *err);
-int sipster_account_get_info(const sipster_account *a, sipster_account_info_visitor visit, void *ctx,
-                         sipster_error *err);
+int sipster_account_get_info(const sipster_account *a, sipster_account_info_visitor visit,
+                             void *ctx, sipster_error *err);
 int sipster_account_set_registration(sipster_account *a, int renew, sipster_error *err);
 int sipster_account_set_transport(sipster_account *a, const sipster_transport *t,
                                   sipster_error *err);
@@ -222,7 +223,7 @@ void sipster_account_destroy(sipster_account *a);
  * PJSIP_ESESSIONTERMINATED and touch nothing of pjsua's. */
 int sipster_call_is_finished(const sipster_call *c);
 int sipster_call_get_info(const sipster_call *c, sipster_call_info_visitor visit, void *ctx,
-                      sipster_error *err);
+                          sipster_error *err);
 int sipster_call_answer(sipster_call *c, const sipster_call_op *op, sipster_error *err);
 int sipster_call_hangup(sipster_call *c, const sipster_call_op *op, sipster_error *err);
 int sipster_call_hold(sipster_call *c, const sipster_call_op *op, sipster_error *err);
@@ -232,8 +233,8 @@ int sipster_call_update(sipster_call *c, const sipster_call_op *op, sipster_erro
 int sipster_call_transfer(sipster_call *c, const char *dest_uri, const sipster_call_op *op,
                           sipster_error *err);
 int sipster_call_dial_dtmf(sipster_call *c, const char *digits, sipster_error *err);
-int sipster_call_stats_dump(const sipster_call *c, int with_media, const char *indent,
-                            char **out, sipster_error *err);
+int sipster_call_stats_dump(const sipster_call *c, int with_media, const char *indent, char **out,
+                            sipster_error *err);
 /* Conference slot of the call's audio stream at SDP index `media_index`. */
 int sipster_call_conf_slot(const sipster_call *c, uint32_t media_index, int32_t *slot_out,
                            sipster_error *err);
