@@ -73,6 +73,11 @@ function init(epConfig, options) {
   check('epConfig', epConfig, 'object', { optional: true });
   check('options', options, 'object', { optional: true });
   if (options) {
+    for (const key of Object.keys(options)) {
+      if (key !== 'mediaTimeoutSec' && key !== 'admissionGuard') {
+        throw typeError(`options: unknown field '${key}'`);
+      }
+    }
     check('options.mediaTimeoutSec', options.mediaTimeoutSec, 'number', { optional: true });
     check('options.admissionGuard', options.admissionGuard, 'boolean', { optional: true });
   }
@@ -309,7 +314,7 @@ class Call extends EventEmitter {
         this.emit('media', this._medias);
         break;
       case 'dtmf':
-        this.emit('dtmf', event.digit, event.duration);
+        this.emit('dtmf', event.digit);
         break;
       case 'transferStatus':
         this.emit('transferStatus', event.code, event.reason, event.isFinal);

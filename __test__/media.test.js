@@ -148,11 +148,16 @@ test('two players mix into one recorder; levels and stopTransmitTo act on the mi
   low.startTransmitTo(recorder);
   high.startTransmitTo(recorder);
   await sleep(1000); // phase 1: both tones
-  recorder.adjustTxLevel(0);
-  await sleep(1000); // phase 2: muted
-  recorder.adjustTxLevel(1);
+  // As in pjsua2, tx is what a media transmits into the bridge.
+  low.adjustTxLevel(0);
+  high.adjustTxLevel(0);
+  await sleep(1000); // phase 2: both players muted
+  low.adjustTxLevel(1);
+  high.adjustTxLevel(1);
   low.stopTransmitTo(recorder);
   await sleep(1000); // phase 3: only 1500 Hz
+  assert.ok(high.txLevel > 0 && high.txLevel <= 100, `player tx level ${high.txLevel}`);
+  assert.ok(recorder.rxLevel > 0, `recorder rx level ${recorder.rxLevel}`);
   recorder.close();
   low.close();
   high.close();
@@ -196,8 +201,11 @@ test('a playlist plays in order and ends once with eof; a looping player keeps p
 
   const looping = sipster.createPlayer(file('1500.wav'));
   const loopRec = sipster.createRecorder(file('loop.wav'), 'pcm');
+  let loopEofs = 0;
+  looping.on('eof', () => loopEofs++);
   looping.startTransmitTo(loopRec);
   await sleep(2500); // 2.5 s of a 1 s file
+  assert.equal(loopEofs, 0, 'a looping player emits no eof');
   loopRec.close();
   looping.close();
   const loop = audio.readWav(file('loop.wav'));

@@ -51,7 +51,6 @@ pub struct SipsterEvent {
     pub info: Option<CallInfoObject>,
     pub medias: Option<Vec<MediaHandle>>,
     pub digit: Option<String>,
-    pub duration: Option<i32>,
     pub is_final: Option<bool>,
 }
 
@@ -73,7 +72,6 @@ impl SipsterEvent {
             info: None,
             medias: None,
             digit: None,
-            duration: None,
             is_final: None,
         }
     }
@@ -131,13 +129,8 @@ fn deliver(event: Event) -> SipsterEvent {
             medias: Some(call::media_of(call_key, &streams)),
             ..SipsterEvent::new("callMedia", call_key, ts)
         },
-        EventKind::Dtmf {
-            call_key,
-            digit,
-            duration_ms,
-        } => SipsterEvent {
+        EventKind::Dtmf { call_key, digit } => SipsterEvent {
             digit: Some(digit),
-            duration: Some(duration_ms),
             ..SipsterEvent::new("dtmf", call_key, ts)
         },
         EventKind::PlayerEof { key } => SipsterEvent::new("eof", key, ts),

@@ -185,14 +185,21 @@ impl Merger<'_> {
                 self.merge_section(target, user, field, template)?;
             }
             (Value::Array(items), Value::Array(user_items)) => {
-                let element = items
-                    .first()
-                    .cloned()
-                    .or_else(|| template.and_then(|t| t.as_array()?.first().cloned()));
+                // Items take their shape from the default array, else from
+                // the template; pjsua2 writes some records flat (an SRTP
+                // crypto is key, name, flags in a row), so shapes repeat.
+                let shapes: Vec<Value> = if items.is_empty() {
+                    template
+                        .and_then(|t| t.as_array().cloned())
+                        .unwrap_or_default()
+                } else {
+                    items.clone()
+                };
                 let mut merged = Vec::with_capacity(user_items.len());
                 for (i, item) in user_items.iter().enumerate() {
                     let item_field = format!("{field}[{i}]");
-                    let mut slot = match &element {
+                    let element = (!shapes.is_empty()).then(|| &shapes[i % shapes.len()]);
+                    let mut slot = match element {
                         Some(e) => e.clone(),
                         // An empty array of scalars: any string or number.
                         None if item.is_string() || item.is_number() => item.clone(),
@@ -203,8 +210,7 @@ impl Merger<'_> {
                             )))
                         }
                     };
-                    let item_template = template.and_then(|t| t.as_array()?.first());
-                    self.merge_value(&mut slot, item, &item_field, item_template)?;
+                    self.merge_value(&mut slot, item, &item_field, element)?;
                     merged.push(slot);
                 }
                 *items = merged;
@@ -321,6 +327,24 @@ mod tests {
             out["AccountConfig"]["AccountSipConfig"]["proxies"][0],
             "sip:proxy"
         );
+    }
+
+    #[test]
+    fn flat_records_repeat_their_template_shape() {
+        let default = r#"{"AccountConfig":{"SrtpOpt":{"cryptos":[]}}}"#;
+        let t = json!({"AccountConfig":{"SrtpOpt":{"cryptos":["", "", 0]}}});
+        let merger = Merger {
+            name: "accountConfig",
+            item_templates: Some(&t),
+        };
+        let user = json!({"srtpOpt": {"cryptos": ["k", "AES_CM_128_HMAC_SHA1_80", 0]}});
+        let out: Value = serde_json::from_str(&merger.merge(default, &user).unwrap()).unwrap();
+        assert_eq!(out["AccountConfig"]["SrtpOpt"]["cryptos"][2], 0);
+        let bad = json!({"srtpOpt": {"cryptos": ["k", "AES", "0"]}});
+        let err = merger.merge(default, &bad).unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("'srtpOpt.cryptos[2]' must be a number"));
     }
 
     #[test]

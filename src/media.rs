@@ -243,27 +243,27 @@ impl MediaHandle {
         self.transmit(sink, "stopTransmitTo", false).or_throw(&env)
     }
 
-    /// Level of what the bridge sends to this media (pjsua2's tx): what a
-    /// call stream sends to the far end, what a recorder records.
+    /// Level of what this media transmits into the bridge (as pjsua2's
+    /// AudioMedia): what a player plays, what the far end of a call says.
     #[napi]
     pub fn adjust_tx_level(&self, env: Env, level: f64) -> napi::Result<()> {
         self.adjust("adjustTxLevel", true, level).or_throw(&env)
     }
 
-    /// Level of what this media puts into the bridge (pjsua2's rx): what
-    /// the far end of a call says, what a player plays.
+    /// Level of what this media receives from the bridge: what a recorder
+    /// records, what a call sends to its far end.
     #[napi]
     pub fn adjust_rx_level(&self, env: Env, level: f64) -> napi::Result<()> {
         self.adjust("adjustRxLevel", false, level).or_throw(&env)
     }
 
-    /// Last level (0-255) of what the bridge sent to this media.
+    /// Last level (0-100) of what this media transmitted into the bridge.
     #[napi(getter)]
     pub fn tx_level(&self, env: Env) -> napi::Result<u32> {
         Ok(self.signal_level("txLevel").or_throw(&env)?.0)
     }
 
-    /// Last level (0-255) of what this media put into the bridge.
+    /// Last level (0-100) of what this media received from the bridge.
     #[napi(getter)]
     pub fn rx_level(&self, env: Env) -> napi::Result<u32> {
         Ok(self.signal_level("rxLevel").or_throw(&env)?.1)

@@ -455,9 +455,26 @@ class ShimCall : public Call {
     quietly([&] {
       auto ev = make_event(SIPSTER_EVENT_DTMF, key);
       ev.text = prm.digit.c_str();
-      ev.code = static_cast<int32_t>(prm.duration);
       emit(ev);
     });
+  }
+
+  // A REFER asks us to place a new call (transfer), an INVITE with Replaces
+  // to let a new dialog take this one over. Unless the application gives a
+  // new Call object, pjsua2 carries the new call in THIS one: both dialogs'
+  // states then reach one JS Call under one key, the first to end marks it
+  // finished (the owner frees it while pjsua still holds it as the other
+  // call's user data), and the call still up can no longer be controlled.
+  // The JS API has no way to hand such a call over yet, so both requests
+  // are declined (603) and this call goes on unchanged.
+  void onCallTransferRequest(OnCallTransferRequestParam &prm) override {
+    prm.statusCode = PJSIP_SC_DECLINE;
+  }
+
+  void onCallReplaceRequest(OnCallReplaceRequestParam &prm) override {
+    return; // TEMP-CHECK
+    prm.statusCode = PJSIP_SC_DECLINE;
+    prm.reason = "Decline";
   }
 
   void onCallTransferStatus(OnCallTransferStatusParam &prm) override {
@@ -613,9 +630,13 @@ namespace {
 
 class ShimPlayer : public AudioMediaPlayer {
  public:
-  explicit ShimPlayer(uint64_t key) : key(key) {}
+  ShimPlayer(uint64_t key, bool no_loop) : key(key), no_loop(no_loop) {}
   const uint64_t key;
+  const bool no_loop;
+  // pjsua2 calls this at every wrap of a looping player too; `eof` is for
+  // the end of a non-looping one.
   void onEof2() override {
+    if (!no_loop) return;
     quietly([&] {
       auto ev = make_event(SIPSTER_EVENT_PLAYER_EOF, key);
       emit(ev);
@@ -1342,7 +1363,7 @@ int sipster_player_create(const char *const *files, size_t count, int no_loop, u
   if (!library_ready(err)) return err->status;
   const char *op = count > 1 ? "createPlaylist" : "createPlayer";
   return guarded(err, op, [&] {
-    std::unique_ptr<ShimPlayer> player(new ShimPlayer(key));
+    std::unique_ptr<ShimPlayer> player(new ShimPlayer(key, no_loop != 0));
     unsigned options = no_loop ? PJMEDIA_FILE_NO_LOOP : 0;
     if (count == 1) {
       player->createPlayer(nonnull(files[0]), options);
@@ -1457,22 +1478,27 @@ int sipster_conf_disconnect(int32_t source, int32_t sink, sipster_error *err) {
   return status == PJ_SUCCESS ? 0 : error_from_pj(err, "stopTransmitTo", status);
 }
 
-int sipster_conf_adjust_level(int32_t slot, int tx, float level, sipster_error *err) {
+// Levels are seen from the media, as pjsua2's AudioMedia sees them: what a
+// media transmits enters the bridge (the bridge port's rx), what it
+// receives leaves the bridge (the port's tx).
+int sipster_conf_adjust_level(int32_t slot, int media_tx, float level, sipster_error *err) {
   if (!library_ready(err)) return err->status;
-  pj_status_t status =
-      tx ? pjsua_conf_adjust_tx_level(slot, level) : pjsua_conf_adjust_rx_level(slot, level);
-  return status == PJ_SUCCESS ? 0
-                              : error_from_pj(err, tx ? "adjustTxLevel" : "adjustRxLevel", status);
+  pj_status_t status = media_tx ? pjsua_conf_adjust_rx_level(slot, level)
+                                : pjsua_conf_adjust_tx_level(slot, level);
+  return status == PJ_SUCCESS
+             ? 0
+             : error_from_pj(err, media_tx ? "adjustTxLevel" : "adjustRxLevel", status);
 }
 
 int sipster_conf_signal_level(int32_t slot, uint32_t *tx_level, uint32_t *rx_level,
                               sipster_error *err) {
   if (!library_ready(err)) return err->status;
-  unsigned tx = 0, rx = 0;
-  pj_status_t status = pjsua_conf_get_signal_level(slot, &tx, &rx);
+  unsigned to_port = 0, from_port = 0;
+  pj_status_t status = pjsua_conf_get_signal_level(slot, &to_port, &from_port);
   if (status != PJ_SUCCESS) return error_from_pj(err, "signal level", status);
-  *tx_level = tx;
-  *rx_level = rx;
+  // 0..100, as pjsua2 reports them.
+  *tx_level = from_port * 100 / 255;
+  *rx_level = to_port * 100 / 255;
   return 0;
 }
 

@@ -256,9 +256,11 @@ void sipster_recorder_destroy(sipster_recorder *r);
 
 int sipster_conf_connect(int32_t source, int32_t sink, sipster_error *err);
 int sipster_conf_disconnect(int32_t source, int32_t sink, sipster_error *err);
-/* level: 1.0 unchanged, 0 muted. tx = what the slot sends into the bridge. */
-int sipster_conf_adjust_level(int32_t slot, int tx, float level, sipster_error *err);
-/* Last signal level (0..255) the slot transmitted and received. */
+/* level: 1.0 unchanged, 0 muted. Seen from the media, as in pjsua2: `media_tx`
+ * is what the slot puts into the bridge, else what the bridge gives it. */
+int sipster_conf_adjust_level(int32_t slot, int media_tx, float level, sipster_error *err);
+/* Last levels (0..100) of what the slot put into the bridge (tx) and what
+ * the bridge gave it (rx), as pjsua2's getTxLevel/getRxLevel. */
 int sipster_conf_signal_level(int32_t slot, uint32_t *tx_level, uint32_t *rx_level,
                               sipster_error *err);
 

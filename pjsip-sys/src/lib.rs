@@ -307,7 +307,6 @@ pub enum EventKind {
     Dtmf {
         call_key: u64,
         digit: String,
-        duration_ms: i32,
     },
     PlayerEof {
         key: u64,
@@ -386,7 +385,6 @@ impl Event {
             SIPSTER_EVENT_DTMF => EventKind::Dtmf {
                 call_key: raw.source,
                 digit: owned(raw.text),
-                duration_ms: raw.code,
             },
             SIPSTER_EVENT_PLAYER_EOF => EventKind::PlayerEof { key: raw.source },
             SIPSTER_EVENT_TRANSFER_STATUS => EventKind::TransferStatus {
@@ -824,12 +822,13 @@ pub fn conf_disconnect(source: i32, sink: i32) -> Result<()> {
     check(|err| unsafe { ffi::sipster_conf_disconnect(source, sink, err) })
 }
 
-/// `tx`: the level of what the slot sends into the bridge, else of what it receives.
-pub fn conf_adjust_level(slot: i32, tx: bool, level: f32) -> Result<()> {
-    check(|err| unsafe { ffi::sipster_conf_adjust_level(slot, i32::from(tx), level, err) })
+/// Seen from the media, as in pjsua2: `media_tx` adjusts what the slot puts
+/// into the bridge, else what the bridge gives it.
+pub fn conf_adjust_level(slot: i32, media_tx: bool, level: f32) -> Result<()> {
+    check(|err| unsafe { ffi::sipster_conf_adjust_level(slot, i32::from(media_tx), level, err) })
 }
 
-/// The slot's last transmitted and received signal levels (0..255).
+/// The slot's last transmitted and received levels (0..100), seen from the media.
 pub fn conf_signal_level(slot: i32) -> Result<(u32, u32)> {
     let (mut tx, mut rx) = (0, 0);
     check(|err| unsafe { ffi::sipster_conf_signal_level(slot, &mut tx, &mut rx, err) })?;
