@@ -108,7 +108,11 @@ function shutdown() {
   initialized = false;
   native.shutdown();
   for (const receiver of receivers.values()) {
-    if (receiver instanceof Call) receiver._finish();
+    if (receiver instanceof Call) {
+      // libDestroy hung it up; its 'disconnected' event can no longer come.
+      receiver._state = 'disconnected';
+      receiver._finish();
+    }
   }
   receivers.clear();
 }

@@ -147,12 +147,7 @@ impl AccountHandle {
         destination: String,
         options: Option<MakeCallOptions>,
     ) -> napi::Result<CallHandle> {
-        if destination.trim().is_empty() {
-            return Err(SipsterError::invalid_argument(
-                "makeCall: destination must be a SIP URI, got ''",
-            )
-            .throw(&env));
-        }
+        call::check_destination("makeCall", &destination).or_throw(&env)?;
         let headers = options.and_then(|o| o.headers);
         let op = call::call_op(None, None, headers).or_throw(&env)?;
         self.with("makeCall", |s| call::place(&s.native, &destination, &op))

@@ -136,11 +136,25 @@ pub(crate) fn media_of(key: u64, streams: &[StreamInfo]) -> Vec<MediaHandle> {
         .collect()
 }
 
-/// At shutdown: the library hangs up what is left; the registry lets go.
-pub(crate) fn forget_all() {
+/// At shutdown, before libDestroy: the registry lets go of the calls still
+/// up (libDestroy hangs them up) and hands them to `end_all`.
+pub(crate) fn forget_all() -> Vec<Rc<CallCore>> {
     let cores: Vec<_> = LIVE.with(|live| live.borrow_mut().drain().map(|(_, c)| c).collect());
-    for core in cores {
+    for core in &cores {
         core.keepalive.borrow_mut().release();
+    }
+    cores
+}
+
+/// After libDestroy: those calls are ended like any other (their
+/// 'disconnected' can no longer be delivered), so that their methods throw
+/// "the call has ended" instead of reaching a library that is gone. The
+/// native calls are released here, once pjsua is destroyed, as the shim
+/// requires (see sipster_lib_destroy).
+pub(crate) fn end_all(cores: Vec<Rc<CallCore>>) {
+    for core in cores {
+        core.last_info.borrow_mut().state = DISCONNECTED;
+        core.native.borrow_mut().take();
     }
 }
 
@@ -150,7 +164,7 @@ pub(crate) fn call_op(
     headers: Option<HashMap<String, String>>,
 ) -> Result<CallOp> {
     let headers: Vec<(String, String)> = headers.unwrap_or_default().into_iter().collect();
-    for (name, _) in &headers {
+    for (name, value) in &headers {
         let valid = !name.is_empty()
             && name
                 .chars()
@@ -160,12 +174,45 @@ pub(crate) fn call_op(
                 "headers: '{name}' is not a valid SIP header name"
             )));
         }
+        // pjsip prints the value as it is: a CR or LF would end the header
+        // there and put whatever follows on the wire as headers of its own.
+        if value.contains(['\r', '\n', '\0']) {
+            return Err(SipsterError::invalid_argument(format!(
+                "headers: the value of '{name}' must not contain CR, LF or NUL"
+            )));
+        }
+    }
+    // Same for the reason phrase, printed at the end of the status line.
+    if reason
+        .as_deref()
+        .is_some_and(|r| r.contains(['\r', '\n', '\0']))
+    {
+        return Err(SipsterError::invalid_argument(
+            "reason must not contain CR, LF or NUL",
+        ));
     }
     Ok(CallOp {
         status_code: status_code.map(|c| c as i32),
         reason,
         headers,
     })
+}
+
+/// A destination URI goes into the Request-URI, To or Refer-To: empty or
+/// with a line break it is refused (pjsip copies Refer-To verbatim, so a
+/// CR/LF there would put text of the caller's on the wire as headers).
+pub(crate) fn check_destination(what: &str, destination: &str) -> Result<()> {
+    if destination.trim().is_empty() {
+        return Err(SipsterError::invalid_argument(format!(
+            "{what}: destination must be a SIP URI, got ''"
+        )));
+    }
+    if destination.contains(['\r', '\n', '\0']) {
+        return Err(SipsterError::invalid_argument(format!(
+            "{what}: destination must not contain CR, LF or NUL"
+        )));
+    }
+    Ok(())
 }
 
 fn check_code(what: &str, code: Option<u32>, range: std::ops::RangeInclusive<u32>) -> Result<()> {
@@ -293,12 +340,7 @@ impl CallHandle {
         destination: String,
         options: Option<CallOpOptions>,
     ) -> napi::Result<()> {
-        if destination.trim().is_empty() {
-            return Err(SipsterError::invalid_argument(
-                "Call.transfer: destination must be a SIP URI, got ''",
-            )
-            .throw(&env));
-        }
+        check_destination("Call.transfer", &destination).or_throw(&env)?;
         let op = call_op(None, None, options.and_then(|o| o.headers)).or_throw(&env)?;
         self.core
             .native("transfer", |c| c.transfer(&destination, &op))
@@ -404,10 +446,26 @@ mod tests {
     fn header_names_are_checked() {
         let bad = HashMap::from([("X Bad".to_string(), "1".to_string())]);
         assert!(call_op(None, None, Some(bad)).is_err());
+        for value in ["v\r\nX-Injected: 1", "a\nb", "a\rb", "a\0b"] {
+            let injected = HashMap::from([("X-A".to_string(), value.to_string())]);
+            assert!(call_op(None, None, Some(injected)).is_err(), "{value:?}");
+            assert!(
+                call_op(Some(486), Some(value.to_string()), None).is_err(),
+                "{value:?}"
+            );
+        }
         let good = HashMap::from([("X-Trunk-Id".to_string(), "7".to_string())]);
         let op = call_op(Some(200), None, Some(good)).unwrap();
         assert_eq!(op.headers[0].0, "X-Trunk-Id");
         assert_eq!(op.status_code, Some(200));
+    }
+
+    #[test]
+    fn destinations_are_checked() {
+        assert!(check_destination("t", "sip:bob@127.0.0.1").is_ok());
+        assert!(check_destination("t", " ").is_err());
+        assert!(check_destination("t", "sip:bob@127.0.0.1\r\nX-Injected: 1").is_err());
+        assert!(check_destination("t", "sip:bob@127.0.0.1\0").is_err());
     }
 
     #[test]

@@ -130,8 +130,9 @@ pub fn start(env: &Env) -> napi::Result<()> {
 /// destroys the library (libDestroy). Safe to call more than once.
 #[napi]
 pub fn shutdown(env: &Env) -> napi::Result<()> {
-    crate::call::forget_all();
+    let calls = crate::call::forget_all();
     let result = pjsip_sys::lib_destroy();
+    crate::call::end_all(calls);
     bridge::release_all_owned();
     result.or_throw(env)
 }

@@ -472,7 +472,6 @@ class ShimCall : public Call {
   }
 
   void onCallReplaceRequest(OnCallReplaceRequestParam &prm) override {
-    return; // TEMP-CHECK
     prm.statusCode = PJSIP_SC_DECLINE;
     prm.reason = "Decline";
   }
@@ -1308,9 +1307,19 @@ int sipster_call_transfer(sipster_call *c, const char *dest_uri, const sipster_c
                           sipster_error *err) {
   if (!call_alive(c, err, "Call.transfer")) return err->status;
   return guarded(err, "Call.transfer", [&] {
+    // pjsua copies the destination into Refer-To unchecked (makeCall's
+    // destination it does parse): refuse what is not a URI here.
+    std::string dest = nonnull(dest_uri);
+    pj_pool_t *pool = pjsua_pool_create("sipster-refer-to", 512, 512);
+    if (!pool) fail(PJ_ENOMEM, "out of memory");
+    std::string scratch = dest;  // the parser wants a writable, NUL-ended buffer
+    pjsip_uri *uri =
+        pjsip_parse_uri(pool, &scratch[0], scratch.size(), PJSIP_PARSE_URI_AS_NAMEADDR);
+    pj_pool_release(pool);
+    if (!uri) fail(PJSIP_EINVALIDURI, "'" + dest + "' is not a valid URI");
     CallOpParam prm;
     apply_call_op(prm, op);
-    c->call->xfer(nonnull(dest_uri), prm);
+    c->call->xfer(dest, prm);
   });
 }
 

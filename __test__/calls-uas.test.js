@@ -1,0 +1,341 @@
+'use strict';
+
+// Incoming calls: SIPp calls sipster (sipster is the UAS). Every test checks
+// both what the JS saw (events, info fields) and what SIPp saw on the wire
+// (its message trace).
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const dgram = require('node:dgram');
+
+const sipster = require('..');
+const { freePort } = require('./helpers/ports');
+const { runSipp, startSipp, parseMessages, parseSipMessage, findMessages, header } = require('./helpers/sipp');
+const { incomingCalls, waitUntil, sleep, sdpDirections, sdpAddress } = require('./helpers/events');
+
+sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
+
+let sipPort;
+let transport;
+let account;
+let calls;
+
+before(async () => {
+  sipPort = await freePort();
+  transport = new sipster.Transport({ port: sipPort, boundAddress: '127.0.0.1' });
+  // RTP on 127.0.0.1 too (and in the SDP), not on the host's address.
+  account = new sipster.Account({
+    idUri: 'sip:127.0.0.1',
+    mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } },
+  });
+  calls = incomingCalls(account);
+  sipster.start();
+});
+
+after(() => {
+  account.delete();
+  transport.close();
+  sipster.shutdown();
+});
+
+function caller(scenario, opts = {}) {
+  return freePort().then((localPort) => ({
+    localPort,
+    done: runSipp({ scenario, remote: `127.0.0.1:${sipPort}`, localPort, timeoutMs: 20000, ...opts }),
+  }));
+}
+
+// The state names a call reported through 'state', in order.
+const stateNames = (events) => events.events.filter((e) => e.name === 'state').map((e) => e.args[0]);
+
+test('SIPp calls, sipster rings (180) and answers (200), SIPp hangs up', { timeout: 30000 }, async () => {
+  const next = calls.next();
+  const sipp = await caller('uac_call.xml', { service: 'ivr', duration: 1000 });
+  const { info, call, events } = await next;
+
+  assert.ok(call instanceof sipster.Call);
+  assert.equal(call.state, 'incoming');
+  assert.equal(info.srcAddress, `127.0.0.1:${sipp.localPort}`);
+  assert.match(info.remoteUri, /<sip:sipp@127\.0\.0\.1(:\d+)?>/);
+  assert.equal(info.remoteContact, `<sip:sipp@127.0.0.1:${sipp.localPort}>`);
+  assert.match(info.localUri, /<sip:ivr@127\.0\.0\.1(:\d+)?>/);
+  assert.equal(info.localContact, `<sip:127.0.0.1:${sipPort}>`);
+  assert.ok(info.callId.length > 0);
+  assert.deepEqual(Object.keys(info).sort(), ['callId', 'localContact', 'localUri', 'remoteContact', 'remoteUri', 'srcAddress']);
+  assert.equal(call.getInfo().role, 'uas');
+  assert.equal(call.isActive, true);
+
+  call.answer(180, undefined, { headers: { 'X-Ring': 'early-1' } });
+  const [earlyInfo] = await events.waitFor('early');
+  assert.equal(earlyInfo.lastStatusCode, 180);
+  call.answer(200, 'Welcome', { headers: { 'X-Answer': 'yes' } });
+  const [confirmedInfo] = await events.waitFor('confirmed');
+  assert.equal(confirmedInfo.lastStatusCode, 200);
+  assert.equal(sipster.callCount, 1);
+  assert.equal(call.isActive, true);
+  const [media] = await events.waitFor('media');
+  assert.equal(media.length, 1);
+  assert.equal(media[0].dir, 'bidirectional');
+
+  const [endInfo] = await events.waitFor('disconnected', undefined, 15000);
+  const result = await sipp.done;
+  assert.equal(result.code, 0, `SIPp's call failed\n${result.errors}`);
+
+  // The JS saw every state, in order, each also as its own event.
+  assert.deepEqual(stateNames(events), ['incoming', 'early', 'connecting', 'confirmed', 'disconnected']);
+  assert.deepEqual(
+    events.names(['incoming', 'early', 'connecting', 'confirmed', 'disconnected']),
+    ['incoming', 'early', 'connecting', 'confirmed', 'disconnected'],
+  );
+  assert.equal(endInfo.state, 'disconnected');
+  assert.equal(endInfo.callId, info.callId);
+  assert.equal(endInfo.role, 'uas');
+
+  // The wire: 180 and 200 carry their headers, the 200 an SDP answer on 127.0.0.1.
+  const msgs = parseMessages(result.messages);
+  const [invite] = findMessages(msgs, { direction: 'sent', method: 'INVITE' });
+  assert.equal(header(invite, 'call-id'), info.callId);
+  const [ringing] = findMessages(msgs, { direction: 'received', status: 180 });
+  assert.equal(header(ringing, 'x-ring'), 'early-1');
+  const [ok] = findMessages(msgs, { direction: 'received', status: 200, cseqMethod: 'INVITE' });
+  assert.equal(ok.reason, 'Welcome');
+  assert.equal(header(ok, 'x-answer'), 'yes');
+  // (pjsip builds each answer from the previous one it sent: the 180's
+  // X-Ring is on the 200 as well; not asserted either way)
+  assert.deepEqual(sdpDirections(ok.body), ['sendrecv']);
+  assert.equal(sdpAddress(ok.body), '127.0.0.1');
+  assert.equal(findMessages(msgs, { direction: 'received', status: 200, cseqMethod: 'BYE' }).length, 1);
+
+  // An ended call: its properties still read, its methods throw.
+  assert.equal(call.state, 'disconnected');
+  assert.equal(call.isActive, false);
+  assert.equal(call.hasMedia, false);
+  assert.ok(call.connDuration >= 0.9 && call.connDuration < 5, `connDuration ${call.connDuration}`);
+  assert.ok(call.totalDuration >= call.connDuration, `totalDuration ${call.totalDuration}`);
+  assert.equal(call.getInfo().state, 'disconnected');
+  assert.throws(() => call.answer(), { code: 'ERR_SIPSTER_STATE', message: /Call\.answer/ });
+  assert.throws(() => call.hangup(), { code: 'ERR_SIPSTER_STATE', message: /Call\.hangup/ });
+  assert.equal(sipster.callCount, 0);
+});
+
+test('sipster hangs up an answered call: SIPp gets the BYE, the JS the given code', { timeout: 30000 }, async () => {
+  const next = calls.next();
+  const sipp = await caller('uac_call_wait_bye.xml');
+  const { call, events } = await next;
+  call.answer();
+  await events.waitFor('confirmed');
+  call.hangup(503, 'Maintenance', { headers: { 'X-Hangup-Cause': 'ivr-done' } });
+  const [endInfo] = await events.waitFor('disconnected');
+  // (a BYE carries no status: the code is what the JS reports)
+  assert.equal(endInfo.lastStatusCode, 503);
+
+  const result = await sipp.done;
+  assert.equal(result.code, 0, `SIPp's call failed\n${result.errors}`);
+  const msgs = parseMessages(result.messages);
+  const byes = findMessages(msgs, { direction: 'received', method: 'BYE' });
+  assert.equal(byes.length, 1);
+  assert.equal(header(byes[0], 'x-hangup-cause'), 'ivr-done');
+  assert.equal(header(byes[0], 'call-id'), endInfo.callId);
+  assert.equal(findMessages(msgs, { direction: 'sent', status: 200, cseqMethod: 'BYE' }).length, 1);
+  assert.deepEqual(stateNames(events), ['incoming', 'connecting', 'confirmed', 'disconnected']);
+});
+
+test('sipster rejects a ringing call with hangup(486): SIPp gets the 486', { timeout: 30000 }, async () => {
+  const next = calls.next();
+  const sipp = await caller('uac_call_reject.xml');
+  const { call, events } = await next;
+  call.answer(180);
+  await events.waitFor('early');
+  call.hangup(486, 'Busy Here', { headers: { 'X-Reject': 'line-busy' } });
+  const [endInfo] = await events.waitFor('disconnected');
+  assert.equal(endInfo.lastStatusCode, 486);
+  assert.equal(call.connDuration, 0);
+
+  const result = await sipp.done;
+  assert.equal(result.code, 0, `SIPp expected a rejection\n${result.errors}`);
+  const msgs = parseMessages(result.messages);
+  const finals = findMessages(msgs, { direction: 'received', cseqMethod: 'INVITE' }).filter((m) => m.status >= 200);
+  assert.equal(finals[0].status, 486);
+  assert.equal(finals[0].reason, 'Busy Here');
+  assert.equal(header(finals[0], 'x-reject'), 'line-busy');
+  assert.equal(findMessages(msgs, { direction: 'received', status: 200 }).length, 0);
+  assert.deepEqual(stateNames(events), ['incoming', 'early', 'disconnected']);
+});
+
+test('the caller gives up while sipster rings: CANCEL ends the call with 487', { timeout: 30000 }, async () => {
+  const next = calls.next();
+  const sipp = await caller('uac_call_cancel.xml', { duration: 300 });
+  const { call, events } = await next;
+  call.answer(180);
+  const [endInfo] = await events.waitFor('disconnected');
+  assert.equal(endInfo.lastStatusCode, 487);
+  const result = await sipp.done;
+  assert.equal(result.code, 0, `SIPp's CANCEL failed\n${result.errors}`);
+  const msgs = parseMessages(result.messages);
+  assert.equal(findMessages(msgs, { direction: 'sent', method: 'CANCEL' }).length, 1);
+  assert.equal(findMessages(msgs, { direction: 'received', status: 487 }).length >= 1, true);
+  assert.deepEqual(stateNames(events), ['incoming', 'early', 'disconnected']);
+  assert.throws(() => call.answer(200), { code: 'ERR_SIPSTER_STATE', message: /Call\.answer/ });
+});
+
+test('RFC 2833 digits from SIPp arrive as dtmf events, in order', { timeout: 30000 }, async () => {
+  const next = calls.next();
+  const sipp = await caller('uac_call_dtmf.xml', { duration: 500 });
+  const { call, events } = await next;
+  call.answer();
+  await events.waitFor('disconnected', undefined, 15000);
+  const result = await sipp.done;
+  assert.equal(result.code, 0, `SIPp's call failed\n${result.errors}`);
+  const digits = events.events.filter((e) => e.name === 'dtmf');
+  assert.deepEqual(digits.map((e) => e.args[0]), ['1', '2', '3']);
+  // The digits came while the call was up.
+  const confirmedAt = events.events.find((e) => e.name === 'confirmed').at;
+  const endedAt = events.events.find((e) => e.name === 'disconnected').at;
+  assert.ok(digits.every((e) => e.at >= confirmedAt && e.at <= endedAt));
+});
+
+test('INVITEs beyond maxCalls get a final error; the calls in progress go on', { timeout: 40000 }, async () => {
+  const max = sipster.maxCalls;
+  assert.ok(Number.isInteger(max) && max >= 1, `maxCalls ${max}`);
+  const answered = [];
+  let peak = 0;
+  const onCall = (info, call) => {
+    answered.push(call);
+    call.on('confirmed', () => {
+      peak = Math.max(peak, sipster.callCount);
+    });
+    call.answer();
+  };
+  // The queue of the other tests must not see these calls.
+  account.prependListener('call', onCall);
+  const queued = calls.pending;
+  try {
+    const sipp = await caller('uac_call.xml', { calls: max + 1, rate: 50, duration: 2500, timeoutMs: 30000 });
+    const result = await sipp.done;
+    const msgs = parseMessages(result.messages);
+    const invites = findMessages(msgs, { direction: 'sent', method: 'INVITE' });
+    assert.equal(invites.length, max + 1);
+    const finals = findMessages(msgs, { direction: 'received', cseqMethod: 'INVITE' }).filter((m) => m.status >= 200);
+    const ok = finals.filter((m) => m.status === 200);
+    const rejected = finals.filter((m) => m.status >= 300);
+    assert.equal(new Set(ok.map((m) => header(m, 'call-id'))).size, max, 'every call within the limit is answered');
+    assert.equal(rejected.length >= 1, true, 'the extra INVITE gets a final error');
+    assert.equal(new Set(rejected.map((m) => header(m, 'call-id'))).size, 1);
+    assert.equal(rejected[0].status, 486);
+    assert.equal(result.stats.successful, max, `SIPp: ${JSON.stringify(result.stats)}`);
+    assert.equal(result.stats.failed, 1);
+
+    // Only the calls within the limit reached the JS, all at once.
+    assert.equal(answered.length, max);
+    assert.equal(peak, max);
+    await waitUntil(() => answered.every((c) => c.state === 'disconnected'), 10000, 'every call ended');
+    assert.equal(sipster.callCount, 0);
+  } finally {
+    account.removeListener('call', onCall);
+  }
+  // (the queue's own listener also saw these calls: drop them)
+  while (calls.pending > queued) await calls.next();
+
+  // Below the limit again, a new call is answered.
+  const next = calls.next();
+  const sipp = await caller('uac_call.xml', { duration: 200 });
+  const { call, events } = await next;
+  call.answer();
+  await events.waitFor('disconnected');
+  assert.equal((await sipp.done).code, 0);
+});
+
+// Sends one SIP request from a UDP socket of the test and collects the
+// responses; ACKs a final non-2xx (same branch, as RFC 3261 17.1.1.3 wants).
+async function sendRequest(build, limitMs = 5000) {
+  const sock = dgram.createSocket('udp4');
+  await new Promise((resolve) => sock.bind({ port: 0, address: '127.0.0.1' }, resolve));
+  const localPort = sock.address().port;
+  const responses = [];
+  try {
+    const { text, ack } = build(localPort);
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no final response within ${limitMs} ms`)), limitMs);
+      sock.on('message', (buf) => {
+        const msg = parseSipMessage(buf.toString('utf8'));
+        responses.push(msg);
+        if (msg.status >= 200) {
+          clearTimeout(timer);
+          if (msg.status >= 300 && ack) sock.send(ack(msg), sipPort, '127.0.0.1');
+          resolve();
+        }
+      });
+      sock.send(text, sipPort, '127.0.0.1');
+    });
+  } finally {
+    sock.close();
+  }
+  return responses;
+}
+
+test('an INVITE with Replaces for a call in progress is declined; the call goes on', { timeout: 30000 }, async () => {
+  const next = calls.next();
+  const sippPort = await freePort();
+  const sipp = await startSipp({ scenario: 'uac_call_wait_bye.xml', remote: `127.0.0.1:${sipPort}`, localPort: sippPort });
+  try {
+    const { call, events } = await next;
+    call.answer();
+    const [confirmed] = await events.waitFor('confirmed');
+    // The dialog's tags, as SIPp saw them: ours in To, SIPp's in From.
+    const [ok] = findMessages(parseMessages(sipp.messages()), { direction: 'received', status: 200, cseqMethod: 'INVITE' });
+    const ourTag = /;tag=([^;>\s]+)/.exec(header(ok, 'to'))[1];
+    const sippTag = /;tag=([^;>\s]+)/.exec(header(ok, 'from'))[1];
+
+    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+    const branch = `z9hG4bK-replaces-${process.pid}`;
+    const responses = await sendRequest((port) => {
+      const common = [
+        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=${branch};rport`,
+        'Max-Forwards: 70',
+        `From: <sip:intruder@127.0.0.1:${port}>;tag=intruder-1`,
+        `To: <sip:ivr@127.0.0.1:${sipPort}>`,
+        `Call-ID: replaces-${process.pid}@127.0.0.1`,
+      ];
+      return {
+        text: [
+          `INVITE sip:ivr@127.0.0.1:${sipPort} SIP/2.0`,
+          ...common,
+          'CSeq: 1 INVITE',
+          `Contact: <sip:intruder@127.0.0.1:${port}>`,
+          `Replaces: ${confirmed.callId};to-tag=${ourTag};from-tag=${sippTag}`,
+          'Content-Type: application/sdp',
+          `Content-Length: ${Buffer.byteLength(sdp)}`,
+          '',
+          sdp,
+        ].join('\r\n'),
+        ack: (res) => [
+          `ACK sip:ivr@127.0.0.1:${sipPort} SIP/2.0`,
+          ...common.slice(0, 3),
+          `To: ${header(res, 'to')}`,
+          common[4],
+          'CSeq: 1 ACK',
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n'),
+      };
+    });
+    const final = responses.find((r) => r.status >= 200);
+    assert.equal(final.status, 603);
+
+    // Our call is untouched: still up, no state change, SIPp got no BYE.
+    await sleep(300);
+    assert.equal(call.state, 'confirmed');
+    assert.equal(call.isActive, true);
+    assert.deepEqual(stateNames(events), ['incoming', 'connecting', 'confirmed']);
+    assert.equal(findMessages(parseMessages(sipp.messages()), { direction: 'received', method: 'BYE' }).length, 0);
+    assert.equal(sipster.callCount, 1);
+
+    call.hangup();
+    await events.waitFor('disconnected');
+    const result = await sipp.done;
+    assert.equal(result.code, 0, `SIPp's call failed\n${result.errors}`);
+  } finally {
+    await sipp.stop();
+  }
+});
