@@ -274,6 +274,23 @@ pub struct CallOpOptions {
     pub headers: Option<HashMap<String, String>>,
 }
 
+/// The op of answer/hangup: a status code in `range`, a reason, headers.
+fn response_op(
+    what: &str,
+    status_code: Option<u32>,
+    range: std::ops::RangeInclusive<u32>,
+    reason: Option<String>,
+    options: Option<CallOpOptions>,
+) -> Result<CallOp> {
+    check_code(what, status_code, range)?;
+    call_op(status_code, reason, options.and_then(|o| o.headers))
+}
+
+/// The op of the re-INVITE family and REFER: headers only.
+fn headers_op(options: Option<CallOpOptions>) -> Result<CallOp> {
+    call_op(None, None, options.and_then(|o| o.headers))
+}
+
 #[napi]
 pub struct CallHandle {
     core: Rc<CallCore>,
@@ -294,8 +311,7 @@ impl CallHandle {
         reason: Option<String>,
         options: Option<CallOpOptions>,
     ) -> napi::Result<()> {
-        check_code("answer", status_code, 100..=699).or_throw(&env)?;
-        let op = call_op(status_code, reason, options.and_then(|o| o.headers)).or_throw(&env)?;
+        let op = response_op("answer", status_code, 100..=699, reason, options).or_throw(&env)?;
         self.core.native("answer", |c| c.answer(&op)).or_throw(&env)
     }
 
@@ -307,21 +323,20 @@ impl CallHandle {
         reason: Option<String>,
         options: Option<CallOpOptions>,
     ) -> napi::Result<()> {
-        check_code("hangup", status_code, 200..=699).or_throw(&env)?;
-        let op = call_op(status_code, reason, options.and_then(|o| o.headers)).or_throw(&env)?;
+        let op = response_op("hangup", status_code, 200..=699, reason, options).or_throw(&env)?;
         self.core.native("hangup", |c| c.hangup(&op)).or_throw(&env)
     }
 
     #[napi]
     pub fn hold(&self, env: Env, options: Option<CallOpOptions>) -> napi::Result<()> {
-        let op = call_op(None, None, options.and_then(|o| o.headers)).or_throw(&env)?;
+        let op = headers_op(options).or_throw(&env)?;
         self.core.native("hold", |c| c.hold(&op)).or_throw(&env)
     }
 
     /// Re-INVITE that also releases a hold.
     #[napi]
     pub fn reinvite(&self, env: Env, options: Option<CallOpOptions>) -> napi::Result<()> {
-        let op = call_op(None, None, options.and_then(|o| o.headers)).or_throw(&env)?;
+        let op = headers_op(options).or_throw(&env)?;
         self.core
             .native("reinvite", |c| c.reinvite(&op))
             .or_throw(&env)
@@ -329,7 +344,7 @@ impl CallHandle {
 
     #[napi]
     pub fn update(&self, env: Env, options: Option<CallOpOptions>) -> napi::Result<()> {
-        let op = call_op(None, None, options.and_then(|o| o.headers)).or_throw(&env)?;
+        let op = headers_op(options).or_throw(&env)?;
         self.core.native("update", |c| c.update(&op)).or_throw(&env)
     }
 
@@ -341,7 +356,7 @@ impl CallHandle {
         options: Option<CallOpOptions>,
     ) -> napi::Result<()> {
         check_destination("Call.transfer", &destination).or_throw(&env)?;
-        let op = call_op(None, None, options.and_then(|o| o.headers)).or_throw(&env)?;
+        let op = headers_op(options).or_throw(&env)?;
         self.core
             .native("transfer", |c| c.transfer(&destination, &op))
             .or_throw(&env)
