@@ -145,6 +145,17 @@ function createRecorder(filename, format, maxSize) {
   return Media._adopt(native.createRecorder(filename, format, maxSize));
 }
 
+const CONFIG_KINDS = ['EpConfig', 'AccountConfig', 'TransportConfig', 'AuthCredInfo', 'AccountConfigItems'];
+
+// pjsua2's default config of a kind, with JS member names (works before init()).
+function defaultConfig(kind) {
+  check('kind', kind, 'string');
+  if (!CONFIG_KINDS.includes(kind)) {
+    throw typeError(`kind must be one of ${CONFIG_KINDS.map((k) => `'${k}'`).join(', ')}, not '${kind}'`);
+  }
+  return native.defaultConfig(kind);
+}
+
 // ---- Transport -----------------------------------------------------------------
 
 class Transport {
@@ -511,7 +522,7 @@ module.exports = {
   createPlayer,
   createPlaylist,
   createRecorder,
-  defaultConfig: native.defaultConfig,
+  defaultConfig,
   nowNs: native.nowNs,
   Transport,
   Account,

@@ -35,6 +35,47 @@ const ALIASES: &[(&str, &str)] = &[
     ("tlsConfig", "TlsConfig"),
 ];
 
+/// Numeric fields with a narrower range than pjsua2's JSON shows (by their
+/// pjsua2 key): ports, counts and durations that must not be negative.
+const RANGES: &[(&str, i64, i64)] = &[
+    ("port", 0, 65535),
+    ("portRange", 0, 65535),
+    ("maxCalls", 1, u32::MAX as i64),
+    ("threadCnt", 0, 256),
+    ("clockRate", 8000, 192000),
+    ("sndClockRate", 0, 192000),
+    ("channelCount", 1, 8),
+    ("audioFramePtime", 10, 500),
+    ("maxMediaPorts", 2, 65535),
+    ("ptime", 0, 500),
+    ("quality", 0, 10),
+    ("ecTailLen", 0, 5000),
+    ("timeoutSec", 0, u32::MAX as i64),
+    ("retryIntervalSec", 0, u32::MAX as i64),
+    ("firstRetryIntervalSec", 0, u32::MAX as i64),
+    ("randomRetryIntervalSec", 0, u32::MAX as i64),
+    ("delayBeforeRefreshSec", 0, u32::MAX as i64),
+    ("unregWaitMsec", 0, u32::MAX as i64),
+    ("timerMinSESec", 90, u32::MAX as i64),
+    ("timerSessExpiresSec", 90, u32::MAX as i64),
+    ("udpKaIntervalSec", 0, u32::MAX as i64),
+    ("expirationSec", 0, u32::MAX as i64),
+    ("msecTimeout", 0, u32::MAX as i64),
+    ("level", 0, 6),
+    ("consoleLevel", 0, 6),
+];
+
+/// What any integer field holds: pjsua2's are 32-bit, signed or not.
+const INTEGER_RANGE: (i64, i64) = (i32::MIN as i64, u32::MAX as i64);
+
+fn integer_range(pj_key: &str) -> (i64, i64) {
+    RANGES
+        .iter()
+        .find(|(k, _, _)| *k == pj_key)
+        .map(|(_, lo, hi)| (*lo, *hi))
+        .unwrap_or(INTEGER_RANGE)
+}
+
 /// Finds the pjsua2 key for a JS key in `section`.
 fn resolve_key(section: &Map<String, Value>, js_key: &str) -> Option<String> {
     let candidates = [
@@ -148,8 +189,9 @@ impl Merger<'_> {
                 SipsterError::invalid_argument(format!("{}: unknown field '{field}'", self.name))
             })?;
             let template = templates.and_then(|t| t.get(&pj_key));
+            let range = integer_range(&pj_key);
             let slot = target.get_mut(&pj_key).expect("resolved key exists");
-            self.merge_value(slot, value, &field, template)?;
+            self.merge_value(slot, value, &field, template, range)?;
         }
         Ok(())
     }
@@ -160,6 +202,7 @@ impl Merger<'_> {
         value: &Value,
         field: &str,
         template: Option<&Value>,
+        (min, max): (i64, i64),
     ) -> Result<()> {
         match (&mut *slot, value) {
             (Value::Bool(_), Value::Bool(_)) | (Value::String(_), Value::String(_)) => {
@@ -171,6 +214,12 @@ impl Merger<'_> {
                 if wants_integer && (f.fract() != 0.0 || !f.is_finite()) {
                     return Err(SipsterError::OutOfRange(format!(
                         "{}: field '{field}' must be an integer, got {new}",
+                        self.name
+                    )));
+                }
+                if wants_integer && !(min as f64..=max as f64).contains(&f) {
+                    return Err(SipsterError::OutOfRange(format!(
+                        "{}: field '{field}' must be from {min} to {max}, got {new}",
                         self.name
                     )));
                 }
@@ -210,7 +259,7 @@ impl Merger<'_> {
                             )))
                         }
                     };
-                    self.merge_value(&mut slot, item, &item_field, element)?;
+                    self.merge_value(&mut slot, item, &item_field, element, INTEGER_RANGE)?;
                     merged.push(slot);
                 }
                 *items = merged;
@@ -375,6 +424,18 @@ mod tests {
         assert!(matches!(err, SipsterError::OutOfRange(_)));
         let err = merge(json!("sip:x")).unwrap_err();
         assert!(err.to_string().contains("must be an object"));
+    }
+
+    #[test]
+    fn numbers_outside_their_range_are_refused() {
+        let err = merge(json!({"mediaConfig": {"transportConfig": {"port": 70000}}})).unwrap_err();
+        assert!(matches!(err, SipsterError::OutOfRange(_)));
+        assert!(err
+            .to_string()
+            .contains("'mediaConfig.transportConfig.port' must be from 0 to 65535, got 70000"));
+        assert!(merge(json!({"regConfig": {"timeoutSec": -1}})).is_err());
+        assert!(merge(json!({"priority": 5_000_000_000i64})).is_err());
+        assert!(merge(json!({"regConfig": {"timeoutSec": 60}})).is_ok());
     }
 
     #[test]

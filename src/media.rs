@@ -37,13 +37,27 @@ fn record_format(name: &str) -> Result<RecordFormat> {
     }
 }
 
+/// Levels above this only clip; far above it pjmedia's integer scaling
+/// overflows and its assertion aborts the process.
+const MAX_LEVEL: f64 = 100.0;
+
 fn check_level(what: &str, level: f64) -> Result<f32> {
-    if !level.is_finite() || level < 0.0 {
+    if !(0.0..=MAX_LEVEL).contains(&level) {
         return Err(SipsterError::OutOfRange(format!(
-            "Media.{what}: level must be a number >= 0 (1.0 = unchanged, 0 = muted), got {level}"
+            "Media.{what}: level must be from 0 to {MAX_LEVEL} (1.0 = unchanged, 0 = muted), got {level}"
         )));
     }
     Ok(level as f32)
+}
+
+/// pjsua asserts (and so aborts) on an empty file name.
+fn check_file_name(what: &str, file: &str) -> Result<()> {
+    if file.is_empty() {
+        return Err(SipsterError::invalid_argument(format!(
+            "{what}: a file name must not be empty"
+        )));
+    }
+    Ok(())
 }
 
 enum Source {
@@ -152,6 +166,14 @@ pub fn create_player(
                 .throw(&env),
         );
     }
+    let what = if files.len() > 1 {
+        "createPlaylist"
+    } else {
+        "createPlayer"
+    };
+    for file in &files {
+        check_file_name(what, file).or_throw(&env)?;
+    }
     let key = pjsip_sys::next_key();
     let kind = if files.len() > 1 {
         "playlist"
@@ -175,6 +197,7 @@ pub fn create_recorder(
     max_size: Option<f64>,
 ) -> napi::Result<MediaHandle> {
     ensure_running_or_init("createRecorder").or_throw(&env)?;
+    check_file_name("createRecorder", &file).or_throw(&env)?;
     let format = record_format(format.as_deref().unwrap_or("ulaw")).or_throw(&env)?;
     let max_size = match max_size {
         None => 0,
@@ -324,6 +347,8 @@ mod tests {
         ));
         assert!(check_level("adjustTxLevel", -1.0).is_err());
         assert!(check_level("adjustTxLevel", f64::NAN).is_err());
+        assert!(check_level("adjustTxLevel", 1e9).is_err());
+        assert!(check_file_name("createPlayer", "").is_err());
         assert_eq!(check_level("adjustTxLevel", 0.5).unwrap(), 0.5);
     }
 }
