@@ -12,15 +12,11 @@
 //   sipster sends a BYE before the session expires (RFC 4028 section 10:
 //   by SE, at best SE - min(32, SE/3)) and the call ends (408).
 //
-// Takes about two minutes. Run with `node --test __test__/soak/` (npm run
-// test:soak); a run of the whole __test__ tree skips it unless
-// SIPSTER_SOAK=1 (as soak.test.js does).
+// Takes about two minutes: part of `npm run test:soak`, not of `npm test`.
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
-const fs = require('node:fs');
-const path = require('node:path');
 
 const sipster = require('../..');
 const { freePort, freeRtpPort } = require('../helpers/ports');
@@ -28,44 +24,16 @@ const { startSipp, parseMessages } = require('../helpers/sipp');
 
 const SE = 90;
 
-// Was this file asked for on its own (node --test __test__/soak/), or swept
-// up by a run of the whole __test__ tree? (Same check as soak.test.js.)
-function askedForSoak() {
-  if (process.env.SIPSTER_SOAK === '1') return true;
-  if (process.env.SIPSTER_SOAK === '0') return false;
-  let argv;
-  try {
-    argv = fs.readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  } catch {
-    return true;
-  }
-  let cwd;
-  try {
-    cwd = fs.readlinkSync(`/proc/${process.ppid}/cwd`);
-  } catch {
-    cwd = process.cwd();
-  }
-  return argv.some((arg) => {
-    if (arg.startsWith('-')) return false;
-    const p = path.resolve(cwd, arg);
-    return p === __dirname || p.startsWith(__dirname + path.sep) || p === __filename;
-  });
-}
-const skip = askedForSoak() ? false : 'soak: run with `node --test __test__/soak/` (or SIPSTER_SOAK=1)';
-
-let account;
-if (!skip) {
-  sipster.init({ logConfig: { level: 0, consoleLevel: 0 } }); // no mediaTimeoutSec: only session timers
-  const transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
-  account = new sipster.Account({
-    idUri: 'sip:uas@127.0.0.1',
-    mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } },
-  });
-  sipster.start();
-  transport.unref();
-  account.unref();
-  account.remote = transport.getInfo().localAddress;
-}
+sipster.init({ logConfig: { level: 0, consoleLevel: 0 } }); // no mediaTimeoutSec: only session timers
+const transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
+const account = new sipster.Account({
+  idUri: 'sip:uas@127.0.0.1',
+  mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } },
+});
+sipster.start();
+transport.unref();
+account.unref();
+account.remote = transport.getInfo().localAddress;
 
 // Binds the port SIPp had, as soon as the kernel lets go of it.
 async function silentListener(port) {
@@ -147,7 +115,7 @@ async function vanishWithSessionTimer(refresher, callIdTag, { sipPort, mediaPort
   }
 }
 
-test(`session timers end a call whose peer vanished (Session-Expires: ${SE})`, { skip, timeout: 5 * 60 * 1000, concurrency: 2 }, async (t) => {
+test(`session timers end a call whose peer vanished (Session-Expires: ${SE})`, { timeout: 5 * 60 * 1000, concurrency: 2 }, async (t) => {
   // helpers/ports is not safe for concurrent use: take the ports first.
   const uasPorts = { sipPort: await freePort(), mediaPort: await freeRtpPort() };
   const uacPorts = { sipPort: await freePort(), mediaPort: await freeRtpPort() };
