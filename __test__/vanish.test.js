@@ -8,11 +8,10 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const dgram = require('node:dgram');
 const fs = require('node:fs');
 
 const sipster = require('..');
-const { freePort, freeRtpPort } = require('./helpers/ports');
+const { freePort, freeRtpPort, silentUdpListener } = require('./helpers/ports');
 const { startSipp, runSipp, parseMessages, scenarioPath, pcapDurationMs } = require('./helpers/sipp');
 
 const MEDIA_TIMEOUT_SEC = 2;
@@ -51,29 +50,6 @@ function rxPackets(call) {
   return m ? Number(m[1]) : NaN;
 }
 
-// A UDP socket on the port SIPp had, to catch what sipster still sends to
-// the vanished peer (and keep the kernel from answering with ICMP).
-async function silentListener(port) {
-  const sock = dgram.createSocket('udp4');
-  const messages = [];
-  sock.on('message', (buf) => messages.push({ at: Date.now(), text: buf.toString('latin1') }));
-  for (let i = 0; i < 50; i++) {
-    try {
-      await new Promise((resolve, reject) => {
-        sock.once('error', reject);
-        sock.bind(port, '127.0.0.1', () => {
-          sock.removeListener('error', reject);
-          resolve();
-        });
-      });
-      return { messages, close: () => new Promise((r) => sock.close(r)) };
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  throw new Error(`could not bind ${port} after SIPp exited`);
-}
-
 test('uac_call.xml sends no RTP (what the vanish test relies on)', () => {
   const text = fs.readFileSync(scenarioPath('uac_call.xml'), 'utf8');
   assert.doesNotMatch(text, /play_pcap_audio|rtp_stream|rtp_echo|play_pcap_video/);
@@ -98,7 +74,7 @@ test('a peer SIGKILLed mid-call (no BYE, no RTP): the call ends by itself with 4
     sipp.process.kill('SIGKILL');
     const killedAt = Date.now();
     const result = await sipp.done;
-    listener = await silentListener(sipPort);
+    listener = await silentUdpListener(sipPort);
     assert.equal(result.signal, 'SIGKILL');
     const sippSent = parseMessages(result.messages).filter((m) => m.direction === 'sent').map((m) => m.method);
     assert.deepEqual(sippSent, ['INVITE', 'ACK'], 'SIPp must have sent no BYE');

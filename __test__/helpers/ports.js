@@ -132,4 +132,35 @@ async function freeRtpPort() {
   throw new Error(`freeRtpPort: no free even UDP port pair found after ${MAX_TRIES} tries`);
 }
 
-module.exports = { freePort, freePorts, freeRtpPort };
+/**
+ * Binds a UDP socket on 127.0.0.1:port as soon as the port is free again
+ * (e.g. once a killed SIPp let go of it) and records every datagram, to
+ * catch what sipster still sends to a vanished peer (and to keep the kernel
+ * from answering with ICMP). Resolves to { messages: [{ at, method, text }], close() }.
+ */
+async function silentUdpListener(port, { attempts = 100 } = {}) {
+  const sock = dgram.createSocket('udp4');
+  const messages = [];
+  sock.on('message', (buf) => {
+    const text = buf.toString('latin1');
+    messages.push({ at: Date.now(), method: text.split(' ')[0], text });
+  });
+  for (let i = 0; i < attempts; i++) {
+    try {
+      await new Promise((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(port, '127.0.0.1', () => {
+          sock.removeListener('error', reject);
+          resolve();
+        });
+      });
+      return { messages, close: () => new Promise((r) => sock.close(r)) };
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  sock.close();
+  throw new Error(`could not bind ${port}`);
+}
+
+module.exports = { freePort, freePorts, freeRtpPort, silentUdpListener };

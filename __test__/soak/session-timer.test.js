@@ -16,10 +16,9 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const dgram = require('node:dgram');
 
 const sipster = require('../..');
-const { freePort, freeRtpPort } = require('../helpers/ports');
+const { freePort, freeRtpPort, silentUdpListener } = require('../helpers/ports');
 const { startSipp, parseMessages } = require('../helpers/sipp');
 
 const SE = 90;
@@ -34,31 +33,6 @@ sipster.start();
 transport.unref();
 account.unref();
 account.remote = transport.getInfo().localAddress;
-
-// Binds the port SIPp had, as soon as the kernel lets go of it.
-async function silentListener(port) {
-  const sock = dgram.createSocket('udp4');
-  const messages = [];
-  sock.on('message', (buf) => {
-    const text = buf.toString('latin1');
-    messages.push({ at: Date.now(), method: text.split(' ')[0], text });
-  });
-  for (let i = 0; i < 100; i++) {
-    try {
-      await new Promise((resolve, reject) => {
-        sock.once('error', reject);
-        sock.bind(port, '127.0.0.1', () => {
-          sock.removeListener('error', reject);
-          resolve();
-        });
-      });
-      return { messages, close: () => new Promise((r) => sock.close(r)) };
-    } catch {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  throw new Error(`could not bind ${port}`);
-}
 
 // Calls in with session timers, kills the caller once the call is up, and
 // follows the call to its end. Resolves with what happened, times relative
@@ -94,7 +68,7 @@ async function vanishWithSessionTimer(refresher, callIdTag, { sipPort, mediaPort
     await new Promise((resolve) => (call.state === 'confirmed' ? resolve() : call.once('confirmed', resolve)));
     sipp.process.kill('SIGKILL');
     const result = await sipp.done;
-    listener = await silentListener(sipPort);
+    listener = await silentUdpListener(sipPort);
     const ok = parseMessages(result.messages).find((m) => m.direction === 'received' && m.status === 200 && m.cseqMethod === 'INVITE');
     const info = await ended;
     const t0 = at.connecting || at.confirmed;

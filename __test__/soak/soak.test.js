@@ -216,19 +216,25 @@ test(`soak: ${CALLS} sequential answered and recorded calls, the last answered l
   assert.equal(samples.length, Math.floor(CALLS / SAMPLE_EVERY));
   const median3 = (arr) => arr.map((s) => s.rss).sort((a, b) => a - b)[Math.floor(arr.length / 2)];
   const warmIdx = samples.findIndex((s) => s.calls >= WARM_UP);
-  const warmSet = samples.slice(warmIdx, warmIdx + 3);
-  const endSet = samples.slice(-3);
-  const growth = median3(endSet) - median3(warmSet);
-  const after = samples.slice(warmIdx);
-  const mean = (f) => after.reduce((a, s) => a + f(s), 0) / after.length;
-  const mx = mean((s) => s.calls);
-  const my = mean((s) => s.rss);
-  const slope = mean((s) => (s.calls - mx) * (s.rss - my)) / (mean((s) => (s.calls - mx) ** 2) || 1); // bytes per call
-  t.diagnostic(`RSS growth from calls ${warmSet.map((s) => s.calls)} to calls ${endSet.map((s) => s.calls)} ` +
-    `(medians): ${mb(growth)} MB; trend ${slope.toFixed(1)} bytes/call; first to last sample after warm-up ` +
-    `${mb(samples[samples.length - 1].rss - samples[warmIdx].rss)} MB`);
-  assert.ok(growth < RSS_GROWTH_LIMIT, `RSS grew ${mb(growth)} MB after warm-up (limit ${mb(RSS_GROWTH_LIMIT)})`);
-  assert.ok(slope * (CALLS - WARM_UP) < RSS_GROWTH_LIMIT, `RSS trend ${slope.toFixed(1)} bytes/call after warm-up`);
+  // A short run (SOAK_CALLS) may leave too few samples after the warm-up
+  // to judge memory: then only calls and ports are checked.
+  if (warmIdx < 0 || samples.length - warmIdx < 6) {
+    t.diagnostic(`RSS not judged: ${samples.length} samples, warm-up until call ${WARM_UP}`);
+  } else {
+    const warmSet = samples.slice(warmIdx, warmIdx + 3);
+    const endSet = samples.slice(-3);
+    const growth = median3(endSet) - median3(warmSet);
+    const after = samples.slice(warmIdx);
+    const mean = (f) => after.reduce((a, s) => a + f(s), 0) / after.length;
+    const mx = mean((s) => s.calls);
+    const my = mean((s) => s.rss);
+    const slope = mean((s) => (s.calls - mx) * (s.rss - my)) / (mean((s) => (s.calls - mx) ** 2) || 1); // bytes per call
+    t.diagnostic(`RSS growth from calls ${warmSet.map((s) => s.calls)} to calls ${endSet.map((s) => s.calls)} ` +
+      `(medians): ${mb(growth)} MB; trend ${slope.toFixed(1)} bytes/call; first to last sample after warm-up ` +
+      `${mb(samples[samples.length - 1].rss - samples[warmIdx].rss)} MB`);
+    assert.ok(growth < RSS_GROWTH_LIMIT, `RSS grew ${mb(growth)} MB after warm-up (limit ${mb(RSS_GROWTH_LIMIT)})`);
+    assert.ok(slope * (CALLS - WARM_UP) < RSS_GROWTH_LIMIT, `RSS trend ${slope.toFixed(1)} bytes/call after warm-up`);
+  }
   for (const s of samples) assert.ok(s.ports <= setup.baselinePorts + 2 * 4, `bridge ports at call ${s.calls}: ${s.ports}`);
   assert.equal(final.callCount, 0);
   assert.equal(final.ports, setup.baselinePorts, 'bridge ports back to their baseline');

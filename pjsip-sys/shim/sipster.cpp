@@ -276,25 +276,6 @@ pj_bool_t fallback_on_rx_request(pjsip_rx_data *rdata) {
   return PJ_TRUE;
 }
 
-pjsip_module g_hygiene_module;
-pjsip_module g_fallback_module;
-
-void register_request_modules() {
-  std::memset(&g_hygiene_module, 0, sizeof g_hygiene_module);
-  g_hygiene_module.name = pj_str(const_cast<char *>("mod-sipster-hygiene"));
-  g_hygiene_module.id = -1;
-  g_hygiene_module.priority = PJSIP_MOD_PRIORITY_TSX_LAYER - 1;
-  g_hygiene_module.on_rx_request = &hygiene_on_rx_request;
-  pjsip_endpt_register_module(pjsua_get_pjsip_endpt(), &g_hygiene_module);
-
-  std::memset(&g_fallback_module, 0, sizeof g_fallback_module);
-  g_fallback_module.name = pj_str(const_cast<char *>("mod-sipster-fallback"));
-  g_fallback_module.id = -1;
-  g_fallback_module.priority = PJSIP_MOD_PRIORITY_APPLICATION + 32;
-  g_fallback_module.on_rx_request = &fallback_on_rx_request;
-  pjsip_endpt_register_module(pjsua_get_pjsip_endpt(), &g_fallback_module);
-}
-
 // ---- admission guard ------------------------------------------------------
 //
 // Every call holds an RTP and an RTCP socket in the media ioqueue, and a
@@ -343,18 +324,6 @@ pj_bool_t admission_on_rx_request(pjsip_rx_data *rdata) {
   pjsip_endpt_respond_stateless(pjsua_get_pjsip_endpt(), rdata, PJSIP_SC_SERVICE_UNAVAILABLE,
                                 nullptr, &headers, nullptr);
   return PJ_TRUE;
-}
-
-pjsip_module g_admission_module;
-
-void register_admission_module() {
-  std::memset(&g_admission_module, 0, sizeof g_admission_module);
-  g_admission_module.name = pj_str(const_cast<char *>("mod-sipster-admission"));
-  g_admission_module.id = -1;
-  // After the transaction and dialog layers: only new INVITEs get here.
-  g_admission_module.priority = PJSIP_MOD_PRIORITY_APPLICATION - 1;
-  g_admission_module.on_rx_request = &admission_on_rx_request;
-  pjsip_endpt_register_module(pjsua_get_pjsip_endpt(), &g_admission_module);
 }
 
 // ---- media inactivity timeout ------------------------------------------------
@@ -621,20 +590,6 @@ pj_status_t gate_on_tx(pjsip_tx_data *tdata) {
   return transport_disabled(tdata->tp_info.transport) ? PJSIP_ETPNOTAVAIL : PJ_SUCCESS;
 }
 
-pjsip_module g_gate_module;
-
-void register_gate_module() {
-  std::memset(&g_gate_module, 0, sizeof g_gate_module);
-  g_gate_module.name = pj_str(const_cast<char *>("mod-sipster-transport-gate"));
-  g_gate_module.id = -1;
-  g_gate_module.priority = PJSIP_MOD_PRIORITY_TRANSPORT_LAYER - 2;
-  g_gate_module.on_rx_request = &gate_on_rx;
-  g_gate_module.on_rx_response = &gate_on_rx;
-  g_gate_module.on_tx_request = &gate_on_tx;
-  g_gate_module.on_tx_response = &gate_on_tx;
-  pjsip_endpt_register_module(pjsua_get_pjsip_endpt(), &g_gate_module);
-}
-
 void set_transport_gate(TransportId id, bool enabled) {
   pjsua_transport_info info;
   pj_status_t status = pjsua_transport_get_info(id, &info);
@@ -646,6 +601,39 @@ void set_transport_gate(TransportId id, bool enabled) {
   }
   if (!enabled) g_disabled.push_back(DisabledTransport{info.type, info.local_addr});
   g_any_disabled.store(!g_disabled.empty());
+}
+
+// The shim's pjsip modules, in pipeline order. pjsip keeps pointers to
+// them, hence globals.
+pjsip_module g_gate_module, g_hygiene_module, g_admission_module, g_fallback_module;
+
+void register_module(pjsip_module &module, const char *name, int priority,
+                     pj_bool_t (*on_rx_request)(pjsip_rx_data *),
+                     pj_bool_t (*on_rx_response)(pjsip_rx_data *) = nullptr,
+                     pj_status_t (*on_tx)(pjsip_tx_data *) = nullptr) {
+  std::memset(&module, 0, sizeof module);
+  module.name = pj_str(const_cast<char *>(name));
+  module.id = -1;
+  module.priority = priority;
+  module.on_rx_request = on_rx_request;
+  module.on_rx_response = on_rx_response;
+  module.on_tx_request = on_tx;
+  module.on_tx_response = on_tx;
+  pjsip_endpt_register_module(pjsua_get_pjsip_endpt(), &module);
+}
+
+void register_modules() {
+  register_module(g_gate_module, "mod-sipster-transport-gate",
+                  PJSIP_MOD_PRIORITY_TRANSPORT_LAYER - 2, &gate_on_rx, &gate_on_rx, &gate_on_tx);
+  // Before the transaction layer, which a malformed request can abort.
+  register_module(g_hygiene_module, "mod-sipster-hygiene", PJSIP_MOD_PRIORITY_TSX_LAYER - 1,
+                  &hygiene_on_rx_request);
+  // After the transaction and dialog layers: only new INVITEs get here.
+  register_module(g_admission_module, "mod-sipster-admission", PJSIP_MOD_PRIORITY_APPLICATION - 1,
+                  &admission_on_rx_request);
+  // After everything: what nobody handled.
+  register_module(g_fallback_module, "mod-sipster-fallback", PJSIP_MOD_PRIORITY_APPLICATION + 32,
+                  &fallback_on_rx_request);
 }
 
 }  // namespace
@@ -981,9 +969,7 @@ int sipster_lib_init(const char *ep_config_json, int log_to_sink, sipster_event_
     lib->endpoint.libInit(config);
     // Servers have no sound card: pjsua's null device drives the bridge.
     lib->endpoint.audDevManager().setNullDev();
-    register_gate_module();
-    register_admission_module();
-    register_request_modules();
+    register_modules();
     {
       JsonDocument doc;
       config.logConfig.writer = nullptr;
