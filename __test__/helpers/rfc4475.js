@@ -23,7 +23,13 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const DATA_DIR = process.env.RFC4475_DIR || '/work/shared/testdata/rfc4475';
+// The project's shared test data sits beside the repository (../shared).
+const DATA_DIR =
+  process.env.RFC4475_DIR ||
+  [path.join(__dirname, '..', '..', '..', 'shared', 'testdata', 'rfc4475'), '/work/shared/testdata/rfc4475'].find((d) =>
+    fs.existsSync(d),
+  ) ||
+  path.join(__dirname, '..', '..', '..', 'shared', 'testdata', 'rfc4475');
 const HOST = '127.0.0.1';
 const UAS_PORT = 5080; // the sipster UAS (in the private namespace)
 const SENDER_PORT = 5060; // the raw sender; also the default Via port
