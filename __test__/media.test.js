@@ -43,9 +43,9 @@ async function settledPorts(expected, limitMs = 2000) {
 }
 
 // A second sipster that answers and records what it hears.
-async function recordingPeer(recordPath) {
+async function recordingPeer(recordPath, format = 'pcm') {
   const peer = await startPeer();
-  const port = await peer.run(({ sipster, state, emit }, recordPath, media) => {
+  const port = await peer.run(({ sipster, state, emit }, recordPath, format, media) => {
     sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
     state.transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
     state.account = new sipster.Account({ idUri: 'sip:b@127.0.0.1', mediaConfig: media });
@@ -53,7 +53,7 @@ async function recordingPeer(recordPath) {
       state.call = call;
       call.on('media', (medias) => {
         if (!state.recorder) {
-          state.recorder = sipster.createRecorder(recordPath, 'pcm');
+          state.recorder = sipster.createRecorder(recordPath, format);
           medias[0].startTransmitTo(state.recorder);
         }
         emit('media', medias.map((m) => ({ dir: m.dir, rtpAddr: m.rtpAddr, rtcpAddr: m.rtcpAddr })));
@@ -66,8 +66,8 @@ async function recordingPeer(recordPath) {
     });
     sipster.start();
     return Number(state.transport.getInfo().localAddress.split(':')[1]);
-  }, recordPath, LOOPBACK_MEDIA);
-  return { peer, uri: `sip:b@127.0.0.1:${port}` };
+  }, recordPath, format, LOOPBACK_MEDIA);
+  return { peer, port, uri: `sip:b@127.0.0.1:${port}` };
 }
 
 function onceMedia(call) {
@@ -238,26 +238,8 @@ test('recorder formats give valid WAV files with the tone, and maxSize bounds th
 
 test('SIPp sending G.711 RTP to a recording sipster UAS is heard', async () => {
   const peerRecording = file('sipp-in.wav');
-  const peer = await startPeer();
+  const { peer, port } = await recordingPeer(peerRecording, 'ulaw');
   try {
-    const port = await peer.run(({ sipster, state, emit }, recordPath, media) => {
-      sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
-      state.transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
-      state.account = new sipster.Account({ idUri: 'sip:127.0.0.1', mediaConfig: media });
-      state.account.on('call', (info, call) => {
-        call.on('media', (medias) => {
-          state.recorder = state.recorder || sipster.createRecorder(recordPath);
-          medias[0].startTransmitTo(state.recorder);
-        });
-        call.on('disconnected', () => {
-          state.recorder.close();
-          emit('disconnected');
-        });
-        call.answer();
-      });
-      sipster.start();
-      return Number(state.transport.getInfo().localAddress.split(':')[1]);
-    }, peerRecording, LOOPBACK_MEDIA);
     const result = await runSipp({
       scenario: 'uac_call_rtp.xml',
       remote: `127.0.0.1:${port}`,
