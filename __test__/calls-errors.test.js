@@ -13,6 +13,7 @@ const { freePort } = require('./helpers/ports');
 const { startSipp, parseMessages, findMessages, header } = require('./helpers/sipp');
 const { record, waitUntil, CALL_EVENTS } = require('./helpers/events');
 const { startPeer } = require('./helpers/peer');
+const { loopbackAccount } = require('./helpers/loopback');
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
 
@@ -20,11 +21,7 @@ let transport;
 let account;
 
 before(async () => {
-  transport = new sipster.Transport({ port: await freePort(), boundAddress: '127.0.0.1' });
-  account = new sipster.Account({
-    idUri: 'sip:errors@127.0.0.1',
-    mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } },
-  });
+  ({ transport, account } = loopbackAccount(sipster, { idUri: 'sip:errors@127.0.0.1', port: await freePort() }));
   sipster.start();
 });
 

@@ -20,6 +20,7 @@ const sipster = require('..');
 const { freePort } = require('./helpers/ports');
 const { runSipp, startSipp, parseMessages, findMessages } = require('./helpers/sipp');
 const { record, waitUntil, sleep, CALL_EVENTS } = require('./helpers/events');
+const { loopbackAccount } = require('./helpers/loopback');
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
 
@@ -29,11 +30,7 @@ let account;
 
 before(async () => {
   sipPort = await freePort();
-  transport = new sipster.Transport({ port: sipPort, boundAddress: '127.0.0.1' });
-  account = new sipster.Account({
-    idUri: 'sip:gc@127.0.0.1',
-    mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } },
-  });
+  ({ transport, account } = loopbackAccount(sipster, { idUri: 'sip:gc@127.0.0.1', port: sipPort }));
   sipster.start();
 });
 

@@ -12,6 +12,7 @@ const sipster = require('..');
 const { freePort } = require('./helpers/ports');
 const { runSipp, startSipp, parseMessages, parseSipMessage, findMessages, header } = require('./helpers/sipp');
 const { incomingCalls, waitUntil, sleep, sdpDirections, sdpAddress } = require('./helpers/events');
+const { loopbackAccount } = require('./helpers/loopback');
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
 
@@ -22,12 +23,7 @@ let calls;
 
 before(async () => {
   sipPort = await freePort();
-  transport = new sipster.Transport({ port: sipPort, boundAddress: '127.0.0.1' });
-  // RTP on 127.0.0.1 too (and in the SDP), not on the host's address.
-  account = new sipster.Account({
-    idUri: 'sip:127.0.0.1',
-    mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } },
-  });
+  ({ transport, account } = loopbackAccount(sipster, { idUri: 'sip:127.0.0.1', port: sipPort }));
   calls = incomingCalls(account);
   sipster.start();
 });

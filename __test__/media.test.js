@@ -14,12 +14,11 @@ const audio = require('./helpers/audio');
 const { startPeer } = require('./helpers/peer');
 const { freePort, freeRtpPort } = require('./helpers/ports');
 const { runSipp, parseMessages } = require('./helpers/sipp');
+const { LOOPBACK_MEDIA } = require('./helpers/loopback');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipster-media-'));
 const file = (name) => path.join(dir, name);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-// Media stays on loopback: pjsua would otherwise offer the host's address.
-const LOOPBACK_MEDIA = { transportConfig: { boundAddress: '127.0.0.1' } };
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
 const transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });

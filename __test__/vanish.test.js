@@ -13,18 +13,14 @@ const fs = require('node:fs');
 const sipster = require('..');
 const { freePort, freeRtpPort, silentUdpListener } = require('./helpers/ports');
 const { startSipp, runSipp, parseMessages, scenarioPath, pcapDurationMs } = require('./helpers/sipp');
+const { loopbackAccount } = require('./helpers/loopback');
 
 const MEDIA_TIMEOUT_SEC = 2;
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } }, { mediaTimeoutSec: MEDIA_TIMEOUT_SEC });
-const transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
-const account = new sipster.Account({
-  idUri: 'sip:uas@127.0.0.1',
-  mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } },
-});
+const { transport, account, localAddress: remote } = loopbackAccount(sipster, { idUri: 'sip:uas@127.0.0.1' });
 sipster.start();
 transport.unref();
 account.unref();
-const remote = transport.getInfo().localAddress;
 
 // Answers the next incoming call and records when each state came.
 function answerNext() {

@@ -20,19 +20,16 @@ const assert = require('node:assert/strict');
 const sipster = require('../..');
 const { freePort, freeRtpPort, silentUdpListener } = require('../helpers/ports');
 const { startSipp, parseMessages } = require('../helpers/sipp');
+const { loopbackAccount } = require('../helpers/loopback');
 
 const SE = 90;
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } }); // no mediaTimeoutSec: only session timers
-const transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
-const account = new sipster.Account({
-  idUri: 'sip:uas@127.0.0.1',
-  mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } },
-});
+const { transport, account, localAddress } = loopbackAccount(sipster, { idUri: 'sip:uas@127.0.0.1' });
 sipster.start();
 transport.unref();
 account.unref();
-account.remote = transport.getInfo().localAddress;
+account.remote = localAddress;
 
 // Calls in with session timers, kills the caller once the call is up, and
 // follows the call to its end. Resolves with what happened, times relative
