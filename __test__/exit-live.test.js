@@ -17,6 +17,7 @@ const path = require('node:path');
 
 const { freePort } = require('./helpers/ports');
 const { startSipp, runSipp, parseMessages, header } = require('./helpers/sipp');
+const { readJsonLines } = require('./helpers/jsonlines');
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'exit-live.js');
 const CRASH = /Assertion|Segmentation|terminate called|panicked|Aborted/;
@@ -28,18 +29,9 @@ function startChild(args) {
   const lines = [];
   const waiters = [];
   let stderr = '';
-  let buffer = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => {
-    buffer += d;
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (!line.startsWith('{')) continue;
-      const msg = JSON.parse(line);
-      lines.push(msg);
-      for (const w of waiters.slice()) w();
-    }
+  readJsonLines(child.stdout, (msg) => {
+    lines.push(msg);
+    for (const w of waiters.slice()) w();
   });
   child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
   const exited = new Promise((resolve) => {

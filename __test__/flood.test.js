@@ -17,6 +17,7 @@ const path = require('node:path');
 
 const { freePort, freeRtpPort } = require('./helpers/ports');
 const { runSipp, parseMessages, header } = require('./helpers/sipp');
+const { readJsonLines } = require('./helpers/jsonlines');
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'uas.js');
 const CALLS = 2000;
@@ -27,16 +28,7 @@ const LIMIT = 10; // concurrent calls SIPp keeps open (-l)
 async function startUas(args) {
   const child = spawn(process.execPath, [FIXTURE, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const uas = { child, lines: [], stderr: '', exit: null };
-  let buffer = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => {
-    buffer += d;
-    let nl;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (line.startsWith('{')) uas.lines.push(JSON.parse(line));
-    }
-  });
+  readJsonLines(child.stdout, (msg) => uas.lines.push(msg));
   child.stderr.setEncoding('utf8').on('data', (d) => (uas.stderr += d));
   uas.exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => {

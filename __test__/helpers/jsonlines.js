@@ -1,0 +1,18 @@
+'use strict';
+
+// Calls `onMessage` with each JSON line (a line starting with '{') that a
+// child process writes to `stream`; other lines are ignored.
+function readJsonLines(stream, onMessage) {
+  let buffer = '';
+  stream.setEncoding('utf8').on('data', (d) => {
+    buffer += d;
+    let nl;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      if (line.startsWith('{')) onMessage(JSON.parse(line));
+    }
+  });
+}
+
+module.exports = { readJsonLines };
