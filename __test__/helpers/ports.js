@@ -1,23 +1,95 @@
 'use strict';
 
 // Port helpers so tests (and test files run side by side by `node --test`)
-// never fight over fixed port numbers.
+// never fight over port numbers.
 //
 // Everything binds to 127.0.0.1 only.  A port is "free" when we could bind it
 // for UDP *and* TCP at the same moment (SIP may use either transport on the
-// same number).  The sockets are closed before the promise resolves, so there
-// is an unavoidable small race window with other processes; to make collisions
-// between helpers in the *same* process impossible we remember what we handed
-// out and never hand it out twice.
+// same number).  The sockets are closed before the promise resolves, and the
+// program the port is meant for (SIPp, a sipster transport) binds it a little
+// later.  In that window another test process could pick the same number:
+// its SIPp would then answer our INVITEs (seen once in CI: a call to a
+// "200 OK" UAS rang forever, because another file's ring-no-answer UAS held
+// the port).  So every port handed out is also reserved across processes, as
+// a file in a shared directory that names the owning pid: a live owner's
+// reservation is never handed out again; a dead owner's is taken over.
+//
+// Ports come from RANGE, below the kernel's ephemeral range (32768-60999
+// on Linux), so that no port the kernel picks for an outgoing connection or
+// a `bind(0)` lands on a reserved one, and above pjsua's and SIPp's default
+// RTP ports (4000 and 6000 upwards).
 
 const dgram = require('node:dgram');
+const fs = require('node:fs');
 const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
 
 const HOST = '127.0.0.1';
-const MAX_TRIES = 50;
+const MAX_TRIES = 200;
+const RANGE = { low: 20000, high: 32000 }; // [low, high)
+const RESERVATIONS = path.join(os.tmpdir(), 'sipster-test-ports');
 
-// Ports already given out by this process (see above).
+// Ports reserved by this process, released when it exits.
 const handedOut = new Set();
+
+process.on('exit', () => {
+  for (const port of handedOut) {
+    try {
+      fs.unlinkSync(path.join(RESERVATIONS, String(port)));
+    } catch {
+      // already gone
+    }
+  }
+});
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+// Claims `port` for this process; false when a live process holds it.
+function reserve(port) {
+  if (handedOut.has(port)) return false;
+  fs.mkdirSync(RESERVATIONS, { recursive: true });
+  const file = path.join(RESERVATIONS, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      handedOut.add(port);
+      return true;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    const owner = Number(fs.readFileSync(file, 'utf8'));
+    // A reservation being written has no pid yet: treat it as live.
+    if (!owner || isAlive(owner)) return false;
+    try {
+      fs.unlinkSync(file); // its owner is gone: take it over
+    } catch {
+      // someone else took it over first; the next write tells
+    }
+  }
+  return false;
+}
+
+function release(port) {
+  handedOut.delete(port);
+  try {
+    fs.unlinkSync(path.join(RESERVATIONS, String(port)));
+  } catch {
+    // already gone
+  }
+}
+
+function randomPort(step = 1) {
+  const span = Math.floor((RANGE.high - RANGE.low) / step);
+  return RANGE.low + step * Math.floor(Math.random() * span);
+}
 
 function bindUdp(port) {
   return new Promise((resolve, reject) => {
@@ -76,26 +148,17 @@ async function tryBindAll(ports, { tcp }) {
   return ok;
 }
 
-// Lets the kernel pick an ephemeral UDP port (port 0) and returns its number.
-async function ephemeralUdpPort() {
-  const sock = await bindUdp(0);
-  const { port } = sock.address();
-  await closeUdp(sock);
-  return port;
-}
-
 /**
- * A port on 127.0.0.1 that is free for both UDP and TCP.
+ * A port on 127.0.0.1 that is free for both UDP and TCP, reserved for this
+ * process (see the top of this file).
  * @returns {Promise<number>}
  */
 async function freePort() {
   for (let i = 0; i < MAX_TRIES; i++) {
-    const port = await ephemeralUdpPort();
-    if (handedOut.has(port)) continue;
-    if (await tryBindAll([port], { tcp: true })) {
-      handedOut.add(port);
-      return port;
-    }
+    const port = randomPort();
+    if (!reserve(port)) continue;
+    if (await tryBindAll([port], { tcp: true })) return port;
+    release(port);
   }
   throw new Error(`freePort: no free UDP+TCP port found after ${MAX_TRIES} tries`);
 }
@@ -120,16 +183,17 @@ async function freePorts(n) {
  */
 async function freeRtpPort() {
   for (let i = 0; i < MAX_TRIES; i++) {
-    let port = await ephemeralUdpPort();
-    if (port % 2 === 1) port -= 1;
+    const port = randomPort(4);
     const group = [port, port + 1, port + 2, port + 3];
-    if (port < 1024 || port + 3 > 65535 || group.some((p) => handedOut.has(p))) continue;
-    if (await tryBindAll(group, { tcp: false })) {
-      group.forEach((p) => handedOut.add(p));
-      return port;
+    const reserved = [];
+    for (const p of group) {
+      if (!reserve(p)) break;
+      reserved.push(p);
     }
+    if (reserved.length === group.length && (await tryBindAll(group, { tcp: false }))) return port;
+    reserved.forEach(release);
   }
-  throw new Error(`freeRtpPort: no free even UDP port pair found after ${MAX_TRIES} tries`);
+  throw new Error(`freeRtpPort: no free even UDP port group found after ${MAX_TRIES} tries`);
 }
 
 /**
