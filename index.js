@@ -57,13 +57,61 @@ function checkHeaders(name, options) {
 
 // ---- event dispatch ------------------------------------------------------------
 
-function dispatch(event) {
-  if (event.kind === 'log') {
-    if (logWriter) logWriter(event.level, event.message);
+// The native side calls this with positional arguments (see EventArgs in
+// src/bridge.rs: an object built in JS is far cheaper than one built
+// through N-API); they become one event object for the receiver.
+function dispatch(kind, key, timestamp, int1, int2, num1, num2, num3, flag1, flag2,
+  text1, text2, text3, text4, text5, text6, text7, text8, text9, text10, call, medias) {
+  if (kind === 'log') {
+    if (logWriter) logWriter(int1, text1);
     return;
   }
-  const receiver = receivers.get(event.key);
-  if (receiver) receiver._onNativeEvent(event);
+  const receiver = receivers.get(key);
+  if (!receiver) return;
+  let event;
+  switch (kind) {
+    case 'callState':
+    case 'call': {
+      const info = {
+        state: text1,
+        stateText: text2,
+        role: text3,
+        lastStatusCode: int1,
+        lastReason: text4,
+        localUri: text5,
+        localContact: text6,
+        remoteUri: text7,
+        remoteContact: text8,
+        callId: text9,
+        srcAddress: text10,
+        connDuration: num1,
+        totalDuration: num2,
+        hasMedia: flag1,
+        isActive: flag2,
+      };
+      event = { kind, key, timestamp, info, callKey: num3, call };
+      break;
+    }
+    case 'callMedia':
+      event = { kind, key, timestamp, medias };
+      break;
+    case 'regStarted':
+      event = { kind, key, timestamp, renew: flag1 };
+      break;
+    case 'regState':
+      event = { kind, key, timestamp, code: int1, expires: int2, active: flag1, reason: text1 };
+      break;
+    case 'transferStatus':
+      event = { kind, key, timestamp, code: int1, isFinal: flag1, reason: text1 };
+      break;
+    case 'dtmf':
+      event = { kind, key, timestamp, digit: text1 };
+      break;
+    default:
+      event = { kind, key, timestamp };
+      break;
+  }
+  receiver._onNativeEvent(event);
 }
 
 // ---- library -----------------------------------------------------------------

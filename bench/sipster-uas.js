@@ -20,9 +20,9 @@
 // timestamp (index.js passes only srcAddress, localUri, ...), so with
 // `latency` this process wraps the native module's init() BEFORE index.js
 // loads: the dispatcher index.js registers is wrapped in a function that
-// notes event.timestamp (ns, taken by the shim in the pjsip callback) before
-// passing the event on unchanged. The JS handlers then compare nowNs() (the
-// same clock) with the timestamp of the event being dispatched.
+// notes the event's timestamp (ns, taken by the shim in the pjsip callback)
+// before passing the event on unchanged. The JS handlers then compare
+// nowNs() (the same clock) with the timestamp of the event being dispatched.
 
 const path = require('node:path');
 const fs = require('node:fs');
@@ -46,13 +46,14 @@ function sample(arr, v) {
 if (opts.latency) {
   const realInit = native.init;
   native.init = function init(config, logToDispatch, dispatch, options) {
-    const hooked = (event) => {
-      currentTs = event.timestamp;
-      eventKinds[event.kind] = (eventKinds[event.kind] || 0) + 1;
-      if (event.kind !== 'log') sample(lat.dispatch, native.nowNs() - event.timestamp);
+    // The dispatcher takes positional arguments: (kind, key, timestamp, ...).
+    const hooked = (kind, key, timestamp, ...rest) => {
+      currentTs = timestamp;
+      eventKinds[kind] = (eventKinds[kind] || 0) + 1;
+      if (kind !== 'log') sample(lat.dispatch, native.nowNs() - timestamp);
       const t0 = process.hrtime.bigint();
-      dispatch(event);
-      jsTime.dispatchNs[event.kind] = (jsTime.dispatchNs[event.kind] || 0) + Number(process.hrtime.bigint() - t0);
+      dispatch(kind, key, timestamp, ...rest);
+      jsTime.dispatchNs[kind] = (jsTime.dispatchNs[kind] || 0) + Number(process.hrtime.bigint() - t0);
     };
     return realInit.call(this, config, logToDispatch, hooked, options);
   };

@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::bridge::{self, SipsterEvent};
+use crate::bridge::{self, EventArgs};
 use crate::config::{self, Merger};
 use crate::error::{OrThrow, Result, SipsterError};
 
@@ -106,7 +106,7 @@ pub fn init(
     env: &Env,
     config: Option<Value>,
     log_to_dispatch: bool,
-    dispatch: Function<SipsterEvent, ()>,
+    dispatch: Function<EventArgs, ()>,
     options: Option<SipsterOptions>,
 ) -> napi::Result<()> {
     if pjsip_sys::lib_state().is_some() {
