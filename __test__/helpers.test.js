@@ -72,6 +72,33 @@ describe('ports', () => {
     const q = await freeRtpPort();
     assert.ok(Math.abs(q - p) >= 4, 'two RTP ports do not overlap');
   });
+
+  // Test files run side by side: two processes must never be handed the
+  // same port while both live (then one's SIPp would answer the other's
+  // calls). 3 x 400 ports out of 12,000 would collide about 40 times if
+  // each process chose on its own.
+  it('processes side by side are never handed the same port', async () => {
+    const { fork } = require('node:child_process');
+    const script = path.join(tmp, 'take-ports.js');
+    fs.writeFileSync(script, `
+      const { freePorts } = require(${JSON.stringify(path.join(__dirname, 'helpers', 'ports'))});
+      freePorts(400).then((ports) => process.send(ports));
+      process.on('message', () => process.exit(0));
+    `);
+    const children = [0, 1, 2].map(() => fork(script));
+    try {
+      const sets = await Promise.all(children.map((c) => new Promise((resolve, reject) => {
+        c.once('message', resolve);
+        c.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+      })));
+      const all = sets.flat();
+      assert.equal(all.length, 1200);
+      assert.equal(new Set(all).size, 1200, 'a port was handed to two live processes');
+    } finally {
+      for (const c of children) c.send('bye');
+      await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once('exit', r)))));
+    }
+  });
 });
 
 // ---------------------------------------------------------------------------
@@ -588,6 +615,23 @@ describe('sipp scenarios', { concurrency: 4 }, () => {
       assert.match(err.message, /keyword not supplied/);
       return true;
     });
+  });
+
+  // Should another process hold the port, SIPp cannot bind it: startSipp
+  // must fail rather than take the port's owner for SIPp.
+  it('startSipp: a port held by another socket rejects instead of passing for SIPp', async () => {
+    const port = await freePort();
+    const squatter = dgram.createSocket('udp4');
+    await new Promise((resolve) => squatter.bind(port, '127.0.0.1', resolve));
+    try {
+      await assert.rejects(startSipp({ scenario: 'uas_answer.xml', localPort: port }), (err) => {
+        assert.match(err.message, /sipp exited before it was listening/);
+        assert.equal(err.result.code, EXIT.BIND);
+        return true;
+      });
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
   });
 
   it('parseRtp', () => {
