@@ -866,7 +866,7 @@ export class Call extends EventEmitter {
    * Responds to an incoming INVITE: 200 by default; 1xx to ring, 3xx-6xx to refuse.
    * @param statusCode SIP status code
    * @param reason reason phrase instead of the standard one
-   * @param options extra headers of the response
+   * @param options extra headers of this response (not repeated on later answers)
    */
   answer(statusCode?: number, reason?: string, options?: CallOptions): void;
   /**

@@ -61,10 +61,10 @@ test('SIPp calls, sipster rings (180) and answers (200), SIPp hangs up', { timeo
   assert.equal(call.getInfo().role, 'uas');
   assert.equal(call.isActive, true);
 
-  call.answer(180, undefined, { headers: { 'X-Ring': 'early-1' } });
+  call.answer(180, undefined, { headers: { 'X-Ring': 'early-1', 'X-Both': 'ringing' } });
   const [earlyInfo] = await events.waitFor('early');
   assert.equal(earlyInfo.lastStatusCode, 180);
-  call.answer(200, 'Welcome', { headers: { 'X-Answer': 'yes' } });
+  call.answer(200, 'Welcome', { headers: { 'X-Answer': 'yes', 'X-Both': 'answered' } });
   const [confirmedInfo] = await events.waitFor('confirmed');
   assert.equal(confirmedInfo.lastStatusCode, 200);
   assert.equal(sipster.callCount, 1);
@@ -96,8 +96,11 @@ test('SIPp calls, sipster rings (180) and answers (200), SIPp hangs up', { timeo
   const [ok] = findMessages(msgs, { direction: 'received', status: 200, cseqMethod: 'INVITE' });
   assert.equal(ok.reason, 'Welcome');
   assert.equal(header(ok, 'x-answer'), 'yes');
-  // (pjsip builds each answer from the previous one it sent: the 180's
-  // X-Ring is on the 200 as well; not asserted either way)
+  // pjsip builds each answer from the previous one; the 180's headers must
+  // not come back on the 200, nor twice when given to both.
+  assert.deepEqual(ringing.headers['x-both'], ['ringing']);
+  assert.equal(header(ok, 'x-ring'), undefined);
+  assert.deepEqual(ok.headers['x-both'], ['answered']);
   assert.deepEqual(sdpDirections(ok.body), ['sendrecv']);
   assert.equal(sdpAddress(ok.body), '127.0.0.1');
   assert.equal(findMessages(msgs, { direction: 'received', status: 200, cseqMethod: 'BYE' }).length, 1);

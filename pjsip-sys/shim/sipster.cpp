@@ -408,6 +408,9 @@ class ShimCall : public Call {
   const uint64_t key;
   std::atomic<bool> finished{false};
   std::string src_address;  // of the INVITE, for incoming calls
+  // Headers given to earlier answers, by name: pjsip keeps them in the
+  // answer it builds next (see answer_headers_on_tx). Owning thread only.
+  std::map<std::string, int> answer_headers;
 
   // Called from the owning thread only, after `finished` or after
   // libDestroy: detaches the pjsua2 object from the (reused) call id so that
@@ -603,9 +606,44 @@ void set_transport_gate(TransportId id, bool enabled) {
   g_any_disabled.store(!g_disabled.empty());
 }
 
+// ---- headers of earlier answers ----------------------------------------------
+//
+// pjsip builds each answer to an INVITE from the previous one (the 180's
+// message becomes the 200), so headers the application gave an earlier
+// answer would go out again, twice if it gives them again. While the shim
+// answers, this hook removes them from the response before it is printed:
+// the first `count` headers of each name, which are the ones appended by
+// earlier answers (the new ones come after them). Counts go down as headers
+// are removed, so a second pass over the same message removes nothing.
+
+using HeaderCounts = std::map<std::string, int>;
+thread_local HeaderCounts *t_earlier_answer_headers = nullptr;
+
+pj_status_t answer_headers_on_tx(pjsip_tx_data *tdata) {
+  HeaderCounts *earlier = t_earlier_answer_headers;
+  pjsip_msg *msg = tdata->msg;
+  if (!earlier || msg->type != PJSIP_RESPONSE_MSG) return PJ_SUCCESS;
+  auto *cseq = static_cast<pjsip_cseq_hdr *>(pjsip_msg_find_hdr(msg, PJSIP_H_CSEQ, nullptr));
+  if (!cseq || cseq->method.id != PJSIP_INVITE_METHOD) return PJ_SUCCESS;
+  for (auto &entry : *earlier) {
+    int &count = entry.second;
+    pj_str_t hname = pj_str(const_cast<char *>(entry.first.c_str()));
+    for (; count > 0; --count) {
+      auto *header = static_cast<pjsip_hdr *>(pjsip_msg_find_hdr_by_name(msg, &hname, nullptr));
+      if (!header) {
+        count = 0;
+        break;
+      }
+      pj_list_erase(header);
+    }
+  }
+  return PJ_SUCCESS;
+}
+
 // The shim's pjsip modules, in pipeline order. pjsip keeps pointers to
 // them, hence globals.
-pjsip_module g_gate_module, g_hygiene_module, g_admission_module, g_fallback_module;
+pjsip_module g_gate_module, g_hygiene_module, g_admission_module, g_fallback_module,
+    g_answer_headers_module;
 
 void register_module(pjsip_module &module, const char *name, int priority,
                      pj_bool_t (*on_rx_request)(pjsip_rx_data *),
@@ -634,6 +672,10 @@ void register_modules() {
   // After everything: what nobody handled.
   register_module(g_fallback_module, "mod-sipster-fallback", PJSIP_MOD_PRIORITY_APPLICATION + 32,
                   &fallback_on_rx_request);
+  // Outgoing messages pass the modules from the highest priority number
+  // down: this one sees a response before the transport layer prints it.
+  register_module(g_answer_headers_module, "mod-sipster-answer-headers",
+                  PJSIP_MOD_PRIORITY_APPLICATION, nullptr, nullptr, &answer_headers_on_tx);
 }
 
 }  // namespace
@@ -1335,7 +1377,20 @@ int sipster_call_answer(sipster_call *c, const sipster_call_op *op, sipster_erro
     CallOpParam prm(true);
     prm.statusCode = PJSIP_SC_OK;
     apply_call_op(prm, op);
+    HeaderCounts earlier = c->call->answer_headers;
+    t_earlier_answer_headers = &earlier;
+    struct Reset {
+      ~Reset() { t_earlier_answer_headers = nullptr; }
+    } reset;
     c->call->answer(prm);
+    // What the next answer must remove: this one's headers, and any earlier
+    // ones the hook did not see (pjsua may send the answer later, from its
+    // own thread, when the media transport is not ready yet).
+    HeaderCounts remaining;
+    for (const auto &entry : earlier)
+      if (entry.second > 0) remaining[entry.first] += entry.second;
+    for (const auto &header : prm.txOption.headers) ++remaining[header.hName];
+    c->call->answer_headers.swap(remaining);
   });
 }
 
