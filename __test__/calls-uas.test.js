@@ -143,7 +143,7 @@ test('sipster rejects a ringing call with hangup(486): SIPp gets the 486', { tim
   const next = calls.next();
   const sipp = await caller('uac_call_reject.xml');
   const { call, events } = await next;
-  call.answer(180);
+  call.answer(180, undefined, { headers: { 'X-Ring': 'early-1' } });
   await events.waitFor('early');
   call.hangup(486, 'Busy Here', { headers: { 'X-Reject': 'line-busy' } });
   const [endInfo] = await events.waitFor('disconnected');
@@ -157,6 +157,7 @@ test('sipster rejects a ringing call with hangup(486): SIPp gets the 486', { tim
   assert.equal(finals[0].status, 486);
   assert.equal(finals[0].reason, 'Busy Here');
   assert.equal(header(finals[0], 'x-reject'), 'line-busy');
+  assert.equal(header(finals[0], 'x-ring'), undefined, "the 180's header is not repeated on the 486");
   assert.equal(findMessages(msgs, { direction: 'received', status: 200 }).length, 0);
   assert.deepEqual(stateNames(events), ['incoming', 'early', 'disconnected']);
 });

@@ -640,6 +640,27 @@ pj_status_t answer_headers_on_tx(pjsip_tx_data *tdata) {
   return PJ_SUCCESS;
 }
 
+// Runs an operation that may send a response to the INVITE (answer, or
+// hangup of a call not yet answered) with the earlier answers' headers
+// marked for removal, then notes what the next such response must remove:
+// this one's headers, and any earlier ones the hook did not see (pjsua may
+// send an answer later, from its own thread, when the media transport is
+// not ready yet).
+template <typename Send>
+void with_answer_headers(ShimCall &call, const CallOpParam &prm, Send &&send) {
+  HeaderCounts earlier = call.answer_headers;
+  t_earlier_answer_headers = &earlier;
+  struct Reset {
+    ~Reset() { t_earlier_answer_headers = nullptr; }
+  } reset;
+  send();
+  HeaderCounts remaining;
+  for (const auto &entry : earlier)
+    if (entry.second > 0) remaining[entry.first] += entry.second;
+  for (const auto &header : prm.txOption.headers) ++remaining[header.hName];
+  call.answer_headers.swap(remaining);
+}
+
 // The shim's pjsip modules, in pipeline order. pjsip keeps pointers to
 // them, hence globals.
 pjsip_module g_gate_module, g_hygiene_module, g_admission_module, g_fallback_module,
@@ -1377,20 +1398,7 @@ int sipster_call_answer(sipster_call *c, const sipster_call_op *op, sipster_erro
     CallOpParam prm(true);
     prm.statusCode = PJSIP_SC_OK;
     apply_call_op(prm, op);
-    HeaderCounts earlier = c->call->answer_headers;
-    t_earlier_answer_headers = &earlier;
-    struct Reset {
-      ~Reset() { t_earlier_answer_headers = nullptr; }
-    } reset;
-    c->call->answer(prm);
-    // What the next answer must remove: this one's headers, and any earlier
-    // ones the hook did not see (pjsua may send the answer later, from its
-    // own thread, when the media transport is not ready yet).
-    HeaderCounts remaining;
-    for (const auto &entry : earlier)
-      if (entry.second > 0) remaining[entry.first] += entry.second;
-    for (const auto &header : prm.txOption.headers) ++remaining[header.hName];
-    c->call->answer_headers.swap(remaining);
+    with_answer_headers(*c->call, prm, [&] { c->call->answer(prm); });
   });
 }
 
@@ -1400,7 +1408,7 @@ int sipster_call_hangup(sipster_call *c, const sipster_call_op *op, sipster_erro
     CallOpParam prm;
     prm.statusCode = PJSIP_SC_DECLINE;
     apply_call_op(prm, op);
-    c->call->hangup(prm);
+    with_answer_headers(*c->call, prm, [&] { c->call->hangup(prm); });
   });
 }
 
