@@ -20,16 +20,13 @@ const path = require('node:path');
 const sipster = require('..');
 const audio = require('./helpers/audio');
 const { startPeer } = require('./helpers/peer');
+const { TYPE, RANGE, STATE, PJSIP } = require('./helpers/errors');
 
 const CHILD = path.join(__dirname, 'fixtures', 'bad-input-child.js');
 const LOOPBACK_MEDIA = { transportConfig: { boundAddress: '127.0.0.1' } };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipster-bad-input-'));
 const file = (name) => path.join(dir, name);
 
-const TYPE = (message) => ({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message });
-const RANGE = (message) => ({ name: 'RangeError', code: 'ERR_OUT_OF_RANGE', message });
-const STATE = (message) => ({ name: 'Error', code: 'ERR_SIPSTER_STATE', message });
-const PJSIP = (message) => ({ name: 'Error', code: 'ERR_PJSIP', message });
 
 // Asserts that fn throws the expected class, code and message (and for
 // errors from pjsip, a numeric status).

@@ -11,6 +11,7 @@ const sipster = require('..');
 const { freePort } = require('./helpers/ports');
 const { startSipp, parseMessages, findMessages, header } = require('./helpers/sipp');
 const { record, incomingCalls, waitUntil, sleep, ACCOUNT_EVENTS } = require('./helpers/events');
+const { TYPE } = require('./helpers/errors');
 
 const REALM = 'sipster.test';
 
@@ -247,10 +248,10 @@ test('getInfo() and the default account: an incoming call no account matches goe
 
     assert.throws(() => {
       one.default = false;
-    }, { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /default can only be set to true/ });
+    }, TYPE(/default can only be set to true/));
     assert.throws(() => {
       one.default = 'yes';
-    }, { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE', message: /default must be a boolean/ });
+    }, TYPE(/default must be a boolean/));
     assert.equal(one.default, true);
   } finally {
     one.delete();
