@@ -23,7 +23,7 @@ const { startPeer } = require('./helpers/peer');
 const { TYPE, RANGE, STATE, PJSIP } = require('./helpers/errors');
 
 const CHILD = path.join(__dirname, 'fixtures', 'bad-input-child.js');
-const LOOPBACK_MEDIA = { transportConfig: { boundAddress: '127.0.0.1' } };
+const { LOOPBACK_MEDIA } = require('./helpers/loopback');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipster-bad-input-'));
 const file = (name) => path.join(dir, name);
 

@@ -12,6 +12,7 @@ const { freePort } = require('./helpers/ports');
 const { startSipp, parseMessages, parseSipMessage, findMessages, header } = require('./helpers/sipp');
 const { startRtpSink } = require('./helpers/rtp');
 const { startPeer } = require('./helpers/peer');
+const { LOOPBACK_MEDIA } = require('./helpers/loopback');
 const { record, waitUntil, sleep, sdpDirections, sdpAddress, CALL_EVENTS } = require('./helpers/events');
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
@@ -23,7 +24,7 @@ let account2543;
 before(async () => {
   transport = new sipster.Transport({ port: await freePort(), boundAddress: '127.0.0.1' });
   // RTP on 127.0.0.1 too (and in the SDP), not on the host's address.
-  const mediaConfig = { transportConfig: { boundAddress: '127.0.0.1' } };
+  const mediaConfig = LOOPBACK_MEDIA;
   account = new sipster.Account({ idUri: 'sip:alice@127.0.0.1', mediaConfig });
   account2543 = new sipster.Account({
     idUri: 'sip:old-school@127.0.0.1',

@@ -18,6 +18,7 @@ const path = require('node:path');
 
 const { startPeer } = require('../helpers/peer');
 const { freePort } = require('../helpers/ports');
+const { LOOPBACK_MEDIA } = require('../helpers/loopback');
 const { runSipp } = require('../helpers/sipp');
 
 const CALLS = Number(process.env.SOAK_CALLS || 10000);
@@ -33,7 +34,6 @@ const SAMPLE_EVERY = 500;
 const WARM_UP = Math.min(Math.max(1000, RATE * 50), CALLS / 2);
 const RSS_GROWTH_LIMIT = 2 * 1024 * 1024;
 const TALK_MS = 20; // SIPp's pause between ACK and BYE
-const LOOPBACK_MEDIA = { transportConfig: { boundAddress: '127.0.0.1' } };
 
 
 test(`soak: ${CALLS} sequential answered and recorded calls, the last answered like the first`, { timeout: 20 * 60 * 1000 }, async (t) => {
