@@ -465,15 +465,18 @@ function childCase(results, name, expected) {
   assert.match(r.message, expected.message, `message; got ${seen}`);
 }
 
+// The child exited by itself, with code 0, after its last case.
+function assertRanToEnd(child) {
+  assert.equal(child.signal, null, child.stderr);
+  assert.equal(child.code, 0, child.stderr);
+  assert.ok(child.done, child.stderr);
+}
+
 const NOT_INIT = (fn) => STATE(new RegExp(`^${fn}: the library is not initialized`));
 
 test('before init() (child process): every function refuses, init() refuses bad arguments', async (t) => {
   const child = await runChild('before-init');
-  await t.test('the child ran to the end', () => {
-    assert.equal(child.signal, null, child.stderr);
-    assert.equal(child.code, 0, child.stderr);
-    assert.ok(child.done, child.stderr);
-  });
+  await t.test('the child ran to the end', () => assertRanToEnd(child));
   const cases = [
     ['state', { value: 'null' }],
     ['start()', NOT_INIT('start')],
@@ -522,9 +525,7 @@ test('before init() (child process): every function refuses, init() refuses bad 
 test('after shutdown() (child process): library calls and every object from before refuse', async (t) => {
   const child = await runChild('after-shutdown');
   await t.test('the child ran to the end with a call up at shutdown', () => {
-    assert.equal(child.signal, null, child.stderr);
-    assert.equal(child.code, 0, child.stderr);
-    assert.ok(child.done, child.stderr);
+    assertRanToEnd(child);
     assert.match(child.results.get('live before shutdown')?.value ?? '', /^(connecting|confirmed) 2$/);
   });
   const cases = [
