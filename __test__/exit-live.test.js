@@ -103,21 +103,23 @@ async function checkPeers(t, { uas, registrar }) {
   assert.ok(ok, 'the unregistration was not answered 200 before the process ended');
 }
 
-test('process.exit(0) with a live call and a registration: ends within 3 s, BYE sent, unregistered, exit code 0', async (t) => {
+// Runs the child in `mode` against fresh peers. `trigger(child)` waits for
+// the call and registration, makes the child end, and returns when that was
+// asked; the exit must be clean and within 3 s, `check(child)` adds the
+// mode's own checks, and the peers must have seen the BYE and the
+// unregistration.
+async function expectCleanExit(t, mode, { asked, trigger, check }) {
   const p = await peers();
-  const child = startChild({ mode: 'exit', uasPort: p.uasPort, registrarPort: p.registrarPort });
+  const child = startChild({ mode, uasPort: p.uasPort, registrarPort: p.registrarPort });
   try {
-    const live = await child.on('live');
-    assert.equal(live.callCount, 1);
-    assert.equal(live.regIsActive, true);
-    const exiting = await child.on('exiting');
+    const askedAt = await trigger(child);
     const exit = await child.exited;
-    const took = exit.at - exiting.t;
-    t.diagnostic(`exited ${took} ms after process.exit(0)`);
+    const took = exit.at - askedAt;
+    t.diagnostic(`exited ${took} ms after ${asked}`);
     assert.equal(exit.signal, null, child.stderr);
     assert.equal(exit.code, 0, child.stderr);
     assert.ok(took < 3000, `took ${took} ms to exit`);
-    assert.equal(child.lines.find((l) => l.event === 'exit')?.code, 0);
+    check(child);
     assert.doesNotMatch(child.stderr, CRASH);
     await checkPeers(t, p);
   } finally {
@@ -125,30 +127,35 @@ test('process.exit(0) with a live call and a registration: ends within 3 s, BYE 
     await p.uas.stop();
     await p.registrar.stop();
   }
+}
+
+test('process.exit(0) with a live call and a registration: ends within 3 s, BYE sent, unregistered, exit code 0', async (t) => {
+  await expectCleanExit(t, 'exit', {
+    asked: 'process.exit(0)',
+    trigger: async (child) => {
+      const live = await child.on('live');
+      assert.equal(live.callCount, 1);
+      assert.equal(live.regIsActive, true);
+      return (await child.on('exiting')).t;
+    },
+    check: (child) => assert.equal(child.lines.find((l) => l.event === 'exit')?.code, 0),
+  });
 });
 
 test('a SIGTERM handler that calls sipster.shutdown() then exits: ends within 3 s, BYE sent, unregistered, exit code 0', async (t) => {
-  const p = await peers();
-  const child = startChild({ mode: 'sigterm', uasPort: p.uasPort, registrarPort: p.registrarPort });
-  try {
-    await child.on('live');
-    const sentAt = Date.now();
-    child.child.kill('SIGTERM');
-    const exit = await child.exited;
-    const took = exit.at - sentAt;
-    t.diagnostic(`exited ${took} ms after SIGTERM`);
-    assert.equal(exit.signal, null, child.stderr);
-    assert.equal(exit.code, 0, child.stderr);
-    assert.ok(took < 3000, `took ${took} ms to exit`);
-    assert.ok(child.lines.some((l) => l.event === 'sigterm'), 'the SIGTERM handler did not run');
-    assert.equal(child.lines.find((l) => l.event === 'shutdown-done')?.state, 'null');
-    assert.doesNotMatch(child.stderr, CRASH);
-    await checkPeers(t, p);
-  } finally {
-    child.child.kill('SIGKILL');
-    await p.uas.stop();
-    await p.registrar.stop();
-  }
+  await expectCleanExit(t, 'sigterm', {
+    asked: 'SIGTERM',
+    trigger: async (child) => {
+      await child.on('live');
+      const sentAt = Date.now();
+      child.child.kill('SIGTERM');
+      return sentAt;
+    },
+    check: (child) => {
+      assert.ok(child.lines.some((l) => l.event === 'sigterm'), 'the SIGTERM handler did not run');
+      assert.equal(child.lines.find((l) => l.event === 'shutdown-done')?.state, 'null');
+    },
+  });
 });
 
 // OPTIONS over UDP and TCP to 127.0.0.1:port, by SIPp.
