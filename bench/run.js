@@ -34,6 +34,7 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..');
 const { startSipp, pcapDurationMs } = require(path.join(ROOT, '__test__/helpers/sipp'));
 const { freePort } = require(path.join(ROOT, '__test__/helpers/ports'));
+const { readLines } = require(path.join(ROOT, '__test__/helpers/jsonlines'));
 
 // ---- options -----------------------------------------------------------------
 
@@ -145,18 +146,11 @@ function buildNative() {
 }
 
 function lineReader(stream) {
-  let buf = '';
   const lines = [];
   const waiters = [];
-  stream.setEncoding('utf8').on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (waiters.length) waiters.shift()(line);
-      else lines.push(line);
-    }
+  readLines(stream, (line) => {
+    if (waiters.length) waiters.shift()(line);
+    else lines.push(line);
   });
   return (limitMs = 10000) =>
     new Promise((resolve, reject) => {

@@ -1,8 +1,8 @@
 'use strict';
 
-// Calls `onMessage` with each JSON line (a line starting with '{') that a
-// child process writes to `stream`; other lines are ignored.
-function readJsonLines(stream, onMessage) {
+// Calls `onLine` with each complete line (without its newline) that a child
+// process writes to `stream`.
+function readLines(stream, onLine) {
   let buffer = '';
   stream.setEncoding('utf8').on('data', (d) => {
     buffer += d;
@@ -10,9 +10,17 @@ function readJsonLines(stream, onMessage) {
     while ((nl = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
-      if (line.startsWith('{')) onMessage(JSON.parse(line));
+      onLine(line);
     }
   });
 }
 
-module.exports = { readJsonLines };
+// Calls `onMessage` with each JSON line (a line starting with '{') that a
+// child process writes to `stream`; other lines are ignored.
+function readJsonLines(stream, onMessage) {
+  readLines(stream, (line) => {
+    if (line.startsWith('{')) onMessage(JSON.parse(line));
+  });
+}
+
+module.exports = { readLines, readJsonLines };
