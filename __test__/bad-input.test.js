@@ -474,19 +474,25 @@ function assertRanToEnd(child) {
 
 const NOT_INIT = (fn) => STATE(new RegExp(`^${fn}: the library is not initialized`));
 
+// The library's own functions refuse the same way before init() and after
+// shutdown() (libraryCalls() in the child).
+const NOT_INITIALIZED = [
+  ['state', { value: 'null' }],
+  ['start()', NOT_INIT('start')],
+  ['hangupAllCalls()', NOT_INIT('hangupAllCalls')],
+  ['new Transport()', NOT_INIT('new Transport')],
+  ['new Account()', NOT_INIT('new Account')],
+  ['createPlayer()', NOT_INIT('createPlayer')],
+  ['createRecorder()', NOT_INIT('createRecorder')],
+  ['config', NOT_INIT('config')],
+];
+
 test('before init() (child process): every function refuses, init() refuses bad arguments', async (t) => {
   const child = await runChild('before-init');
   await t.test('the child ran to the end', () => assertRanToEnd(child));
   const cases = [
-    ['state', { value: 'null' }],
-    ['start()', NOT_INIT('start')],
-    ['hangupAllCalls()', NOT_INIT('hangupAllCalls')],
-    ['new Transport()', NOT_INIT('new Transport')],
-    ['new Account()', NOT_INIT('new Account')],
-    ['createPlayer()', NOT_INIT('createPlayer')],
+    ...NOT_INITIALIZED,
     ['createPlaylist()', STATE(/^create(Player|Playlist): the library is not initialized/)],
-    ['createRecorder()', NOT_INIT('createRecorder')],
-    ['config', NOT_INIT('config')],
     ['maxCalls', { value: '0' }],
     ['callCount', { value: '0' }],
     ['shutdown()', { value: null }],
@@ -529,14 +535,7 @@ test('after shutdown() (child process): library calls and every object from befo
     assert.match(child.results.get('live before shutdown')?.value ?? '', /^(connecting|confirmed) 2$/);
   });
   const cases = [
-    ['state', { value: 'null' }],
-    ['start()', NOT_INIT('start')],
-    ['hangupAllCalls()', NOT_INIT('hangupAllCalls')],
-    ['new Transport()', NOT_INIT('new Transport')],
-    ['new Account()', NOT_INIT('new Account')],
-    ['createPlayer()', NOT_INIT('createPlayer')],
-    ['createRecorder()', NOT_INIT('createRecorder')],
-    ['config', NOT_INIT('config')],
+    ...NOT_INITIALIZED,
     ['transport.getInfo()', STATE(/^Transport\.getInfo: the transport is closed/)],
     ['transport.enable()', STATE(/^Transport\.enable: the transport is closed/)],
     ['tcp transport.disable()', STATE(/^Transport\.disable: the transport is closed/)],
