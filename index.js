@@ -6,6 +6,7 @@
 
 const { EventEmitter } = require('node:events');
 const path = require('node:path');
+const { Readable, Writable } = require('node:stream');
 
 const native = require(path.join(__dirname, 'sipster.node'));
 
@@ -44,6 +45,19 @@ function check(name, value, type, { optional = false } = {}) {
     return;
   }
   if (typeof value !== type) throw typeError(`${name} must be a ${type}, got ${describe(value)}`);
+}
+
+function valueError(message) {
+  const err = new TypeError(message);
+  err.code = 'ERR_INVALID_ARG_VALUE';
+  return err;
+}
+
+function stateError(message) {
+  const err = new Error(message);
+  err.code = 'ERR_SIPSTER_STATE';
+  err.status = 70013; // PJ_EINVALIDOP
+  return err;
 }
 
 function checkHeaders(name, options) {
@@ -122,12 +136,13 @@ function init(epConfig, options) {
   check('options', options, 'object', { optional: true });
   if (options) {
     for (const key of Object.keys(options)) {
-      if (key !== 'mediaTimeoutSec' && key !== 'admissionGuard') {
+      if (!['mediaTimeoutSec', 'admissionGuard', 'handleSignals'].includes(key)) {
         throw typeError(`options: unknown field '${key}'`);
       }
     }
     check('options.mediaTimeoutSec', options.mediaTimeoutSec, 'number', { optional: true });
     check('options.admissionGuard', options.admissionGuard, 'boolean', { optional: true });
+    check('options.handleSignals', options.handleSignals, 'boolean', { optional: true });
   }
   let config = epConfig;
   let writer = null;
@@ -140,9 +155,41 @@ function init(epConfig, options) {
     }
     config = { ...epConfig, logConfig };
   }
-  native.init(config, writer !== null, dispatch, options);
+  const { handleSignals = true, ...nativeOptions } = options || {};
+  native.init(config, writer !== null, dispatch, nativeOptions);
   logWriter = writer;
   initialized = true;
+  if (handleSignals) installSignalHandlers();
+}
+
+// ---- signals -------------------------------------------------------------------
+
+// Node's default for SIGINT, SIGTERM and SIGHUP ends the process at once:
+// no 'exit' handlers, so calls would get no BYE and recordings would stop
+// mid-write. Unless the application handles the signal itself, sipster
+// shuts down first, then lets the signal end the process as it would have
+// (killed by that signal: exit status 128 + its number, 130 for SIGINT).
+const HANDLED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+function onSignal(signal) {
+  // Another listener is the application's own: the signal is its business.
+  if (process.listenerCount(signal) > 1) return;
+  removeSignalHandlers();
+  try {
+    shutdown();
+  } finally {
+    process.kill(process.pid, signal);
+  }
+}
+
+function installSignalHandlers() {
+  for (const signal of HANDLED_SIGNALS) {
+    if (!process.listeners(signal).includes(onSignal)) process.on(signal, onSignal);
+  }
+}
+
+function removeSignalHandlers() {
+  for (const signal of HANDLED_SIGNALS) process.removeListener(signal, onSignal);
 }
 
 function start() {
@@ -154,7 +201,9 @@ function start() {
 function shutdown() {
   if (!initialized) return;
   initialized = false;
+  removeSignalHandlers();
   native.shutdown();
+  for (const stream of [...audioStreams.values()]) stream._mediaEnded();
   for (const receiver of receivers.values()) {
     if (receiver instanceof Call) {
       // libDestroy hung it up; its 'disconnected' event can no longer come.
@@ -186,11 +235,16 @@ function createPlaylist(filenames, noLoop) {
   return Media._adopt(native.createPlayer(filenames, noLoop));
 }
 
-function createRecorder(filename, format, maxSize) {
+// `options.sampleRate` (new): the file's rate; G.711 defaults to 8000 Hz,
+// PCM to the bridge's rate.
+function createRecorder(filename, format, maxSize, options) {
   check('filename', filename, 'string');
   check('format', format, 'string', { optional: true });
   if (maxSize !== undefined) check('maxSize', maxSize, 'number');
-  return Media._adopt(native.createRecorder(filename, format, maxSize));
+  check('options', options, 'object', { optional: true });
+  const sampleRate = options ? options.sampleRate : undefined;
+  if (sampleRate !== undefined) checkChoice('options.sampleRate', sampleRate, SAMPLE_RATES);
+  return Media._adopt(native.createRecorder(filename, format, maxSize, sampleRate));
 }
 
 const CONFIG_KINDS = ['EpConfig', 'AccountConfig', 'TransportConfig', 'AuthCredInfo', 'AccountConfigItems'];
@@ -372,10 +426,15 @@ class Call extends EventEmitter {
         this.emit('state', this._state, event.info);
         this.emit(this._state, event.info);
         break;
-      case 'callMedia':
+      case 'callMedia': {
+        const previous = this._medias;
         this._medias = event.medias.map((m) => Media._adopt(m));
+        // pjsua re-creates a call's audio when the media changes (hold,
+        // resume...): PCM streams move onto the new media.
+        previous.forEach((old, i) => old._moveStreamsTo(this._medias[i]));
         this.emit('media', this._medias);
         break;
+      }
       case 'dtmf':
         this.emit('dtmf', event.digit);
         break;
@@ -389,6 +448,7 @@ class Call extends EventEmitter {
 
   _finish() {
     receivers.delete(this._native.key);
+    for (const media of this._medias) media._ended();
   }
 
   answer(statusCode, reason, options) {
@@ -485,6 +545,7 @@ class Media extends EventEmitter {
       throw typeError('Media objects come from createPlayer(), createRecorder() and the "media" event');
     }
     this._native = handle;
+    this._streams = new Set();
   }
 
   static _adopt(handle) {
@@ -544,6 +605,7 @@ class Media extends EventEmitter {
   close() {
     receivers.delete(this._native.key);
     this._native.close();
+    this._ended();
   }
 
   ref() {
@@ -552,6 +614,324 @@ class Media extends EventEmitter {
 
   unref() {
     this._native.unref();
+  }
+
+  // New: what this media transmits into the bridge, as PCM (the far end's
+  // voice for a call, the file for a player).
+  createReadStream(options) {
+    const format = streamFormat(options, ['sampleRate', 'frameMs', 'maxBufferMs']);
+    const maxBufferMs = optionalMs(options, 'maxBufferMs', 2000, format.frameMs);
+    const handle = this._native.openStream(false, format.sampleRate, format.frameMs, CAPTURE_RING_MS);
+    return this._track(new MediaReadStream(this, handle, format, maxBufferMs));
+  }
+
+  // New: PCM that plays into this media in real time (to the far end for
+  // a call, into the file for a recorder).
+  createWriteStream(options) {
+    const format = streamFormat(options, ['sampleRate', 'frameMs', 'highWaterMarkMs']);
+    const highWaterMarkMs = optionalMs(options, 'highWaterMarkMs', 400, 1);
+    // The ring holds more than the high-water mark, so that write()'s
+    // answer comes from the queue's length, never from a full ring.
+    const ringMs = Math.max(2 * highWaterMarkMs, 1000) + format.frameMs;
+    const handle = this._native.openStream(true, format.sampleRate, format.frameMs, ringMs);
+    return this._track(new MediaWriteStream(this, handle, format, highWaterMarkMs));
+  }
+
+  _track(stream) {
+    this._streams.add(stream);
+    audioStreams.set(stream._native.id, stream);
+    return stream;
+  }
+
+  _moveStreamsTo(media) {
+    for (const stream of this._streams) {
+      if (!media) {
+        stream._mediaEnded();
+        continue;
+      }
+      try {
+        media._native.attachStream(stream._native);
+        media._streams.add(stream);
+        stream._media = media;
+      } catch (err) {
+        stream._mediaEnded();
+      }
+    }
+    this._streams.clear();
+  }
+
+  // The call ended or the media was closed: its streams end.
+  _ended() {
+    for (const stream of this._streams) stream._mediaEnded();
+    this._streams.clear();
+  }
+}
+
+// ---- PCM streams -----------------------------------------------------------------
+
+const SAMPLE_RATES = [8000, 16000, 24000, 32000, 48000];
+const FRAME_MS = [10, 20, 40, 60];
+const CAPTURE_RING_MS = 1000;
+// Streams by native id: the audio thread's batches are routed by it.
+const audioStreams = new Map();
+
+function checkChoice(name, value, choices) {
+  if (typeof value !== 'number') throw typeError(`${name} must be a number, got ${describe(value)}`);
+  if (!choices.includes(value)) {
+    throw valueError(`${name} must be one of ${choices.join(', ')}, got ${value}`);
+  }
+}
+
+function streamFormat(options, allowed) {
+  check('options', options, 'object', { optional: true });
+  const opts = options || {};
+  for (const key of Object.keys(opts)) {
+    if (!allowed.includes(key)) throw typeError(`options: unknown field '${key}'`);
+  }
+  const sampleRate = opts.sampleRate === undefined ? 8000 : opts.sampleRate;
+  const frameMs = opts.frameMs === undefined ? 20 : opts.frameMs;
+  checkChoice('options.sampleRate', sampleRate, SAMPLE_RATES);
+  checkChoice('options.frameMs', frameMs, FRAME_MS);
+  return { sampleRate, frameMs, frameBytes: (sampleRate * frameMs / 1000) * 2 };
+}
+
+function optionalMs(options, name, fallback, min) {
+  const value = options && options[name] !== undefined ? options[name] : fallback;
+  check(`options.${name}`, value, 'integer');
+  if (value < min || value > 600000) {
+    throw valueError(`options.${name} must be from ${min} to 600000 ms, got ${value}`);
+  }
+  return value;
+}
+
+// The audio thread's batch: audio for read streams, progress of write streams.
+function onAudio(audioIds, chunks, dropped, progressIds, played) {
+  for (let i = 0; i < audioIds.length; i++) {
+    const stream = audioStreams.get(audioIds[i]);
+    if (stream) stream._onAudio(chunks[i], dropped[i]);
+  }
+  for (let i = 0; i < progressIds.length; i++) {
+    const stream = audioStreams.get(progressIds[i]);
+    if (stream) stream._onProgress(played[i]);
+  }
+}
+
+native.audioHandler(onAudio);
+
+function detachStream(stream) {
+  audioStreams.delete(stream._native.id);
+  if (stream._media) stream._media._streams.delete(stream);
+  stream._native.close();
+}
+
+// Raw signed 16-bit little-endian mono PCM, one frame per chunk. Frames
+// nobody reads are held up to maxBufferMs; older ones are dropped and
+// counted in droppedFrames. Ends when the media closes or the call ends.
+class MediaReadStream extends Readable {
+  constructor(media, handle, format, maxBufferMs) {
+    super({ highWaterMark: format.frameBytes });
+    this._media = media;
+    this._native = handle;
+    this._frameBytes = format.frameBytes;
+    this._maxFrames = Math.max(1, Math.floor(maxBufferMs / format.frameMs));
+    this._held = [];
+    this._wanted = false;
+    this._dropped = 0;
+    this.sampleRate = format.sampleRate;
+    this.frameMs = format.frameMs;
+  }
+
+  get droppedFrames() {
+    return this._dropped;
+  }
+
+  _read() {
+    this._wanted = true;
+    this._pushHeld();
+  }
+
+  _pushHeld() {
+    while (this._wanted && this._held.length > 0) this._wanted = this.push(this._held.shift());
+  }
+
+  _onAudio(chunk, dropped) {
+    if (this.destroyed || this._ending) return;
+    this._dropped += dropped;
+    const size = this._frameBytes;
+    for (let offset = 0; offset + size <= chunk.length; offset += size) {
+      this._held.push(chunk.subarray(offset, offset + size));
+    }
+    this._pushHeld();
+    const room = this._maxFrames - Math.ceil(this.readableLength / size);
+    const excess = this._held.length - Math.max(0, room);
+    if (excess > 0) {
+      this._held.splice(0, excess);
+      this._dropped += excess;
+    }
+  }
+
+  _mediaEnded() {
+    if (this._ending || this.destroyed) return;
+    this._ending = true;
+    detachStream(this);
+    for (const frame of this._held) this.push(frame);
+    this._held = [];
+    this.push(null);
+  }
+
+  _destroy(err, callback) {
+    detachStream(this);
+    callback(err);
+  }
+}
+
+// Raw signed 16-bit little-endian mono PCM played into the media in real
+// time. write() returns false once more than highWaterMarkMs is queued
+// ahead of playback; 'drain' follows as it plays out. clear() drops what is
+// queued (barge-in); mark(name) emits 'mark' once the audio written before
+// it has played (or was cleared). 'finish' comes once everything played.
+class MediaWriteStream extends Writable {
+  constructor(media, handle, format, highWaterMarkMs) {
+    // Node's own count would call for 'drain' as soon as a chunk is queued
+    // natively; the queue ahead of playback is counted here instead.
+    super({ highWaterMark: 1 << 30, decodeStrings: true });
+    this._media = media;
+    this._native = handle;
+    this._hwmSamples = (format.sampleRate * highWaterMarkMs) / 1000;
+    this._pending = []; // written, not yet in the native queue
+    this._carry = null; // an odd trailing byte
+    this._written = 0; // samples accepted, in samples since the stream began
+    this._queued = 0; // samples handed to the native queue
+    this._played = 0; // samples the bridge took (played or cleared)
+    this._marks = [];
+    this._needDrain = false;
+    this._finalCallback = null;
+    this._mediaGone = false;
+    this.sampleRate = format.sampleRate;
+    this.frameMs = format.frameMs;
+  }
+
+  // Audio queued ahead of playback, in milliseconds.
+  get queuedMs() {
+    return ((this._written - this._played) * 1000) / this.sampleRate;
+  }
+
+  write(chunk, encoding, callback) {
+    const ok = super.write(chunk, encoding, callback);
+    if (this._written - this._played > this._hwmSamples) {
+      this._needDrain = true;
+      return false;
+    }
+    return ok;
+  }
+
+  _write(chunk, encoding, callback) {
+    if (this._mediaGone) {
+      callback(stateError('write: the media of this stream has ended (call over or media closed)'));
+      return;
+    }
+    let data = chunk;
+    if (this._carry) {
+      data = Buffer.concat([this._carry, chunk]);
+      this._carry = null;
+    }
+    if (data.length % 2 === 1) {
+      this._carry = data.subarray(data.length - 1);
+      data = data.subarray(0, data.length - 1);
+    }
+    if (data.length > 0) {
+      this._pending.push(data);
+      this._written += data.length / 2;
+      this._feed();
+    }
+    callback();
+  }
+
+  _feed() {
+    while (this._pending.length > 0) {
+      const head = this._pending[0];
+      const taken = this._native.write(head);
+      this._queued += taken / 2;
+      if (taken === head.length) {
+        this._pending.shift();
+      } else {
+        this._pending[0] = head.subarray(taken);
+        break;
+      }
+    }
+  }
+
+  clear() {
+    if (this._mediaGone || this.destroyed) return;
+    for (const data of this._pending) this._written -= data.length / 2;
+    this._pending = [];
+    this._native.clear();
+    // The clock jumps to the end of the native queue at its next tick.
+    this._played = this._queued;
+    this._written = this._queued;
+    this._emitMarks(Infinity);
+    this._progressed();
+  }
+
+  mark(name) {
+    check('name', name, 'string');
+    this._marks.push({ name, at: this._written });
+    if (this._written <= this._played) process.nextTick(() => this._emitMarks(this._played));
+  }
+
+  _emitMarks(upTo) {
+    while (this._marks.length > 0 && this._marks[0].at <= upTo) this.emit('mark', this._marks.shift().name);
+  }
+
+  _onProgress(played) {
+    if (played > this._played) this._played = played;
+    this._feed();
+    this._emitMarks(this._played);
+    this._progressed();
+  }
+
+  _progressed() {
+    if (this._needDrain && this._written - this._played <= this._hwmSamples) {
+      this._needDrain = false;
+      this.emit('drain');
+    }
+    if (this._finalCallback && this._pending.length === 0 && this._played >= this._queued) {
+      const callback = this._finalCallback;
+      this._finalCallback = null;
+      detachStream(this);
+      callback();
+    }
+  }
+
+  _final(callback) {
+    this._carry = null;
+    this._finalCallback = callback;
+    if (this._mediaGone) {
+      this._finalCallback = null;
+      callback();
+      return;
+    }
+    this._progressed();
+  }
+
+  // Audio still queued when the call ends is dropped, as a hangup cuts a
+  // player short; a later write() errors the stream.
+  _mediaEnded() {
+    if (this._mediaGone) return;
+    this._mediaGone = true;
+    detachStream(this);
+    this._pending = [];
+    this._emitMarks(Infinity);
+    if (this._finalCallback) {
+      const callback = this._finalCallback;
+      this._finalCallback = null;
+      callback();
+    }
+  }
+
+  _destroy(err, callback) {
+    detachStream(this);
+    callback(err);
   }
 }
 
@@ -576,6 +956,8 @@ module.exports = {
   Account,
   Call,
   Media,
+  MediaReadStream,
+  MediaWriteStream,
 };
 
 Object.defineProperties(module.exports, {

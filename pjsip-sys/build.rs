@@ -115,6 +115,8 @@ fn fail(reason: &str) -> ! {
 fn main() {
     println!("cargo:rerun-if-changed=shim/sipster.h");
     println!("cargo:rerun-if-changed=shim/sipster.cpp");
+    println!("cargo:rerun-if-changed=shim/internal.h");
+    println!("cargo:rerun-if-changed=shim/pcm_port.cpp");
 
     let pj = match from_explicit_dirs() {
         Some(pj) => pj,
@@ -140,6 +142,7 @@ fn main() {
         .cpp(true)
         .std("c++11")
         .file("shim/sipster.cpp")
+        .file("shim/pcm_port.cpp")
         .warnings(true)
         .flag_if_supported("-Wno-unused-parameter");
     for dir in &pj.include_dirs {
@@ -157,6 +160,7 @@ fn main() {
         .allowlist_var("SIPSTER_.*")
         .prepend_enum_name(false)
         .rustified_enum("sipster_event_kind")
+        .rustified_enum("sipster_pcm_direction")
         .generate_comments(true)
         .layout_tests(false)
         .generate()

@@ -5,6 +5,7 @@
 //! merging, and the error type. All FFI lives in the `pjsip-sys` crate.
 
 mod account;
+mod audio;
 mod bridge;
 mod call;
 mod config;
@@ -12,3 +13,4 @@ mod error;
 mod library;
 mod media;
 mod transport;
+mod wav;

@@ -131,6 +131,9 @@ pub fn start(env: &Env) -> napi::Result<()> {
 #[napi]
 pub fn shutdown(env: &Env) -> napi::Result<()> {
     let calls = crate::call::forget_all();
+    // Recorders finish their files and streams leave the bridge while the
+    // library still runs.
+    crate::audio::close_all();
     let result = pjsip_sys::lib_destroy();
     crate::call::end_all(calls);
     bridge::release_all_owned();

@@ -3,17 +3,21 @@
 //!
 //! Players and recorders live until `close()` (or shutdown), never until
 //! the garbage collector runs. A call's stream lives as long as its call.
+//! Any media can also be read from and written to by JS as PCM
+//! (`openStream`, see audio.rs).
 
 use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use pjsip_sys::{RecordFormat, StreamInfo};
+use pjsip_sys::StreamInfo;
 
+use crate::audio::{AudioStreamHandle, Recorder};
 use crate::bridge::{KeepAlive, Owned};
 use crate::call::CallCore;
 use crate::error::{OrThrow, Result, SipsterError};
 use crate::library::ensure_running_or_init;
+use crate::wav::Encoding;
 
 /// pjmedia_dir as the reference names it, from our side of the call.
 fn dir_name(dir: i32) -> &'static str {
@@ -26,11 +30,11 @@ fn dir_name(dir: i32) -> &'static str {
     }
 }
 
-fn record_format(name: &str) -> Result<RecordFormat> {
+fn record_format(name: &str) -> Result<Encoding> {
     match name {
-        "ulaw" => Ok(RecordFormat::Ulaw),
-        "alaw" => Ok(RecordFormat::Alaw),
-        "pcm" => Ok(RecordFormat::Pcm),
+        "ulaw" => Ok(Encoding::Ulaw),
+        "alaw" => Ok(Encoding::Alaw),
+        "pcm" => Ok(Encoding::Pcm16),
         other => Err(SipsterError::invalid_argument(format!(
             "createRecorder: format must be 'ulaw', 'alaw' or 'pcm', not '{other}'"
         ))),
@@ -66,7 +70,7 @@ enum Source {
         index: u32,
     },
     Player(Owned<pjsip_sys::Player>),
-    Recorder(Owned<pjsip_sys::Recorder>),
+    Recorder(Owned<Recorder>),
     /// A call's stream after `close()`.
     Detached,
 }
@@ -113,7 +117,7 @@ impl MediaHandle {
     }
 
     /// The bridge slot now; errors once the media is closed or its call ended.
-    fn slot(&self, what: &str) -> Result<i32> {
+    pub(crate) fn slot(&self, what: &str) -> Result<i32> {
         let closed = || SipsterError::invalid_state(format!("Media.{what}: the media is closed"));
         match &self.source {
             Source::Stream { call, index } => call.conf_slot(*index).map_err(|e| match e {
@@ -123,7 +127,10 @@ impl MediaHandle {
                 other => other,
             }),
             Source::Player(p) => p.with(closed, |p| Ok(p.conf_slot())),
-            Source::Recorder(r) => r.with(closed, |r| Ok(r.conf_slot())),
+            Source::Recorder(r) => r.with(closed, |r| {
+                r.conf_slot()
+                    .map_err(|e| SipsterError::invalid_state(format!("Media.{what}: {e}")))
+            }),
             Source::Detached => Err(closed()),
         }
     }
@@ -188,20 +195,28 @@ pub fn create_player(
     ))
 }
 
-/// Creates a WAV recorder; `maxSize` bounds the file in bytes.
+/// Sample rates a recorder or a PCM stream may use (the bridge resamples).
+pub(crate) const SAMPLE_RATES: [u32; 5] = [8000, 16000, 24000, 32000, 48000];
+
+/// Creates a WAV recorder; `maxSize` bounds the file in bytes. G.711 files
+/// are at 8000 Hz (the telephone rate), PCM at the bridge's rate, unless
+/// `sampleRate` says otherwise.
 #[napi]
 pub fn create_recorder(
     env: Env,
     file: String,
     format: Option<String>,
     max_size: Option<f64>,
+    sample_rate: Option<u32>,
 ) -> napi::Result<MediaHandle> {
     ensure_running_or_init("createRecorder").or_throw(&env)?;
     check_file_name("createRecorder", &file).or_throw(&env)?;
-    let format = record_format(format.as_deref().unwrap_or("ulaw")).or_throw(&env)?;
+    let encoding = record_format(format.as_deref().unwrap_or("ulaw")).or_throw(&env)?;
     let max_size = match max_size {
-        None => 0,
-        Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => n as u64,
+        None => None,
+        Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => {
+            Some(n as u64).filter(|&n| n > 0)
+        }
         Some(n) => {
             return Err(SipsterError::OutOfRange(format!(
                 "createRecorder: maxSize must be a whole number of bytes >= 0, got {n}"
@@ -209,7 +224,18 @@ pub fn create_recorder(
             .throw(&env))
         }
     };
-    let recorder = pjsip_sys::Recorder::create(&file, format, max_size).or_throw(&env)?;
+    let sample_rate = match sample_rate {
+        Some(rate) if SAMPLE_RATES.contains(&rate) => rate,
+        Some(rate) => {
+            return Err(SipsterError::OutOfRange(format!(
+                "createRecorder: options.sampleRate must be one of {SAMPLE_RATES:?}, got {rate}"
+            ))
+            .throw(&env))
+        }
+        None if encoding == Encoding::Pcm16 => pjsip_sys::media_clock_rate(),
+        None => 8000,
+    };
+    let recorder = Recorder::create(&file, encoding, sample_rate, max_size).or_throw(&env)?;
     let key = pjsip_sys::next_key();
     Ok(MediaHandle::new(
         Source::Recorder(Owned::new(key, recorder)),
@@ -306,6 +332,40 @@ impl MediaHandle {
         }
     }
 
+    /// A PCM port of this media for JS: `playback` plays what JS writes into
+    /// it, else JS reads what the media transmits into the bridge. The
+    /// options were checked by index.js.
+    #[napi]
+    pub fn open_stream(
+        &self,
+        env: Env,
+        playback: bool,
+        sample_rate: u32,
+        frame_ms: u32,
+        ring_ms: u32,
+    ) -> napi::Result<AudioStreamHandle> {
+        let what = if playback {
+            "createWriteStream"
+        } else {
+            "createReadStream"
+        };
+        let slot = self.slot(what).or_throw(&env)?;
+        let handle =
+            AudioStreamHandle::open(playback, sample_rate, frame_ms, ring_ms).or_throw(&env)?;
+        if let Err(e) = handle.connect(slot) {
+            handle.close();
+            return Err(e.throw(&env));
+        }
+        Ok(handle)
+    }
+
+    /// Moves a stream onto this media (after a re-INVITE made a new one).
+    #[napi]
+    pub fn attach_stream(&self, env: Env, stream: &AudioStreamHandle) -> napi::Result<()> {
+        let slot = self.slot("attach").or_throw(&env)?;
+        stream.connect(slot).or_throw(&env)
+    }
+
     #[napi(js_name = "ref")]
     pub fn hold_loop(&mut self, env: Env) -> napi::Result<()> {
         match &self.source {
@@ -340,7 +400,7 @@ mod tests {
 
     #[test]
     fn formats_and_levels_are_checked() {
-        assert_eq!(record_format("alaw").unwrap(), RecordFormat::Alaw);
+        assert_eq!(record_format("alaw").unwrap(), Encoding::Alaw);
         assert!(matches!(
             record_format("mp3"),
             Err(SipsterError::InvalidArgument(_))

@@ -1,5 +1,6 @@
 // C++ body of the sipster shim: see sipster.h for the conventions.
 #include "sipster.h"
+#include "internal.h"
 
 #include <atomic>
 #include <cstdio>
@@ -16,79 +17,9 @@
 #include <vector>
 
 using namespace pj;
+using namespace sipster_shim;
 
 namespace {
-
-// ---- errors and thread registration ---------------------------------------
-
-int set_error(sipster_error *err, int status, const std::string &what) {
-  if (status == 0) status = PJ_EUNKNOWN;
-  if (err) {
-    err->status = status;
-    std::snprintf(err->message, sizeof err->message, "%s", what.c_str());
-  }
-  return status;
-}
-
-int error_from_pj(sipster_error *err, const char *op, pj_status_t status) {
-  char buf[160];
-  pj_strerror(status, buf, sizeof buf);
-  return set_error(err, status, std::string(op) + ": " + buf);
-}
-
-// pjlib asserts when an unknown thread calls it, so every entry point
-// registers its thread first (the descriptor must outlive the thread).
-void ensure_thread_registered() {
-  if (!pj_thread_is_registered()) {
-    static thread_local pj_thread_desc desc;
-    static thread_local pj_thread_t *thread;
-    std::memset(desc, 0, sizeof desc);
-    pj_thread_register("sipster-ext", desc, &thread);
-  }
-}
-
-// An error raised by the shim itself (pjsua2 raises pj::Error).
-struct ShimError {
-  pj_status_t status;
-  std::string message;
-};
-
-[[noreturn]] void fail(pj_status_t status, const std::string &message) {
-  throw ShimError{status, message};
-}
-
-// Runs `body` and turns any exception into an error status: the one place
-// where C++ exceptions stop.
-template <typename F>
-int guarded(sipster_error *err, const char *op, F &&body) {
-  if (err) {
-    err->status = 0;
-    err->message[0] = '\0';
-  }
-  try {
-    body();
-    return 0;
-  } catch (const ShimError &e) {
-    return set_error(err, e.status, std::string(op) + ": " + e.message);
-  } catch (const Error &e) {
-    std::string reason = e.reason.empty() ? e.info() : e.reason;
-    return set_error(err, e.status, std::string(op) + ": " + reason);
-  } catch (const std::exception &e) {
-    return set_error(err, PJ_EUNKNOWN, std::string(op) + ": " + e.what());
-  } catch (...) {
-    return set_error(err, PJ_EUNKNOWN, std::string(op) + ": unknown C++ exception");
-  }
-}
-
-// Same for functions that report nothing: exceptions are swallowed. Every
-// pjsua2 callback body runs inside it, since pjsip calls them from C.
-template <typename F>
-void quietly(F &&body) {
-  try {
-    body();
-  } catch (...) {
-  }
-}
 
 char *dup_string(const std::string &s) {
   char *out = static_cast<char *>(std::malloc(s.size() + 1));
@@ -163,7 +94,6 @@ struct Library {
   std::set<ShimCall *> calls;
   std::set<ShimAccount *> accounts;
   std::set<sipster_player *> players;
-  std::set<sipster_recorder *> recorders;
   std::set<sipster_transport *> transports;
 
   template <typename T>
@@ -184,15 +114,6 @@ struct Library {
     return out;
   }
 };
-
-bool library_ready(sipster_error *err) {
-  if (g_lib == nullptr) {
-    set_error(err, PJ_EINVALIDOP, "the library is not initialized (call init() first)");
-    return false;
-  }
-  ensure_thread_registered();
-  return true;
-}
 
 const char *nonnull(const char *s) { return s ? s : ""; }
 
@@ -548,6 +469,19 @@ class ShimCall : public Call {
 
 }  // namespace
 
+namespace sipster_shim {
+bool library_ready(sipster_error *err) {
+  if (g_lib == nullptr) {
+    set_error(err, PJ_EINVALIDOP, "the library is not initialized (call init() first)");
+    return false;
+  }
+  ensure_thread_registered();
+  return true;
+}
+
+unsigned bridge_clock_rate() { return g_lib ? g_lib->clock_rate : 16000; }
+}  // namespace sipster_shim
+
 struct sipster_call {
   ShimCall *call;
 };
@@ -761,7 +695,7 @@ struct sipster_account {
   ShimAccount *account;
 };
 
-// ---- players and recorders -------------------------------------------------
+// ---- players -------------------------------------------------
 
 namespace {
 
@@ -781,82 +715,11 @@ class ShimPlayer : public AudioMediaPlayer {
   }
 };
 
-// A pjmedia port in front of the WAV writer that drops frames once the file
-// would grow past `max_bytes` (pjsua's own recorder rejects a size limit).
-// `finish()` completes the file at once, although the bridge lets go of the
-// port only on its next clock tick (pjproject 2.15 queues port removal).
-struct CappedWriter {
-  pjmedia_port base;
-  std::mutex lock;       // between the bridge's clock and finish()
-  pjmedia_port *writer;  // null once finished
-  pj_pool_t *pool;       // holds the writer; this struct is new'd
-  uint64_t max_bytes;
-  uint64_t written;
-  unsigned bytes_per_sample;  // in the file: 1 for G.711, 2 for PCM
-
-  void finish() {
-    std::lock_guard<std::mutex> guard(lock);
-    if (writer) pjmedia_port_destroy(writer);  // flushes and writes the header
-    writer = nullptr;
-  }
-};
-
-pj_status_t capped_put_frame(pjmedia_port *port, pjmedia_frame *frame) {
-  auto *self = static_cast<CappedWriter *>(port->port_data.pdata);
-  if (frame->type != PJMEDIA_FRAME_TYPE_AUDIO) return PJ_SUCCESS;
-  std::lock_guard<std::mutex> guard(self->lock);
-  uint64_t file_bytes = frame->size / 2 * self->bytes_per_sample;
-  if (!self->writer || (self->max_bytes && self->written + file_bytes > self->max_bytes))
-    return PJ_SUCCESS;
-  self->written += file_bytes;
-  return pjmedia_port_put_frame(self->writer, frame);
-}
-
-pj_status_t capped_get_frame(pjmedia_port *, pjmedia_frame *frame) {
-  frame->type = PJMEDIA_FRAME_TYPE_NONE;
-  frame->size = 0;
-  return PJ_SUCCESS;
-}
-
-// Runs when the bridge lets go of the port: pjmedia requires a port it
-// reference-counts to own its memory.
-pj_status_t capped_on_destroy(pjmedia_port *port) {
-  auto *self = static_cast<CappedWriter *>(port->port_data.pdata);
-  self->finish();
-  pj_pool_t *pool = self->pool;
-  delete self;
-  if (pool) pj_pool_release(pool);
-  return PJ_SUCCESS;
-}
-
 }  // namespace
 
 struct sipster_player {
   ShimPlayer *player;
 };
-
-struct sipster_recorder {
-  pj_pool_t *pool;
-  CappedWriter *port;
-  int32_t slot;
-};
-
-namespace {
-
-void release_recorder(sipster_recorder *r) {
-  if (r->port) r->port->finish();
-  if (r->slot != PJSUA_INVALID_ID) pjsua_conf_remove_port(r->slot);
-  // Drops our reference; the port and its pool go when the bridge's goes.
-  if (r->port)
-    pjmedia_port_destroy(&r->port->base);
-  else if (r->pool)
-    pj_pool_release(r->pool);
-  r->slot = PJSUA_INVALID_ID;
-  r->port = nullptr;
-  r->pool = nullptr;
-}
-
-}  // namespace
 
 // ---- library ---------------------------------------------------------------
 
@@ -1081,7 +944,7 @@ int sipster_lib_destroy(sipster_error *err) {
       quietly([&] { delete player->player; });
       player->player = nullptr;
     }
-    for (auto *recorder : lib->take_all(lib->recorders)) release_recorder(recorder);
+    pcm_ports_release_all();
     // pjsua waits a second for responses at shutdown; that wait only buys
     // something when there are calls to hang up or registrations to undo.
     bool needs_network = pjsua_call_get_count() > 0;
@@ -1154,6 +1017,8 @@ uint32_t sipster_media_max_ports(void) {
   ensure_thread_registered();
   return pjsua_conf_get_max_ports();
 }
+
+uint32_t sipster_media_clock_rate(void) { return bridge_clock_rate(); }
 
 uint32_t sipster_max_calls(void) {
   if (!g_lib) return 0;
@@ -1501,7 +1366,7 @@ void sipster_call_destroy(sipster_call *c) {
   quietly([&] { delete call; });
 }
 
-// ---- players, recorders, conference ----------------------------------------
+// ---- players, conference ----------------------------------------
 
 int sipster_player_create(const char *const *files, size_t count, int no_loop, uint64_t key,
                           sipster_player **out, sipster_error *err) {
@@ -1535,81 +1400,6 @@ void sipster_player_destroy(sipster_player *p) {
     quietly([&] { delete p->player; });
   }
   delete p;
-}
-
-int sipster_recorder_create(const char *file, int32_t format, uint64_t max_size,
-                            sipster_recorder **out, sipster_error *err) {
-  *out = nullptr;
-  if (!library_ready(err)) return err->status;
-  unsigned flags;
-  unsigned bytes_per_sample;
-  switch (format) {
-    case 0:
-      flags = PJMEDIA_FILE_WRITE_ULAW;
-      bytes_per_sample = 1;
-      break;
-    case 1:
-      flags = PJMEDIA_FILE_WRITE_ALAW;
-      bytes_per_sample = 1;
-      break;
-    case 2:
-      flags = PJMEDIA_FILE_WRITE_PCM;
-      bytes_per_sample = 2;
-      break;
-    default:
-      return set_error(err, PJ_EINVAL, "createRecorder: unknown format");
-  }
-  std::unique_ptr<sipster_recorder> rec(new sipster_recorder{nullptr, nullptr, PJSUA_INVALID_ID});
-  // The bridge's frame format, so that the port needs no conversion.
-  unsigned clock_rate = g_lib->clock_rate;
-  unsigned channels = g_lib->channel_count;
-  unsigned ptime = g_lib->frame_ptime;
-  rec->pool = pjsua_pool_create("sipster-rec", 512, 512);
-  if (!rec->pool) return set_error(err, PJ_ENOMEM, "createRecorder: out of memory");
-  pjmedia_port *writer = nullptr;
-  pj_status_t status =
-      pjmedia_wav_writer_port_create(rec->pool, nonnull(file), clock_rate, channels,
-                                     clock_rate * channels * ptime / 1000, 16, flags, 0, &writer);
-  if (status != PJ_SUCCESS) {
-    release_recorder(rec.get());
-    return error_from_pj(err, "createRecorder", status);
-  }
-  auto *capped = new CappedWriter();
-  pj_str_t name = pj_str(const_cast<char *>("sipster-rec"));
-  pjmedia_port_info_init(&capped->base.info, &name, PJMEDIA_SIG_CLASS_PORT_AUD('S', 'R'),
-                         clock_rate, channels, 16, clock_rate * channels * ptime / 1000);
-  capped->base.put_frame = &capped_put_frame;
-  capped->base.get_frame = &capped_get_frame;
-  capped->base.on_destroy = &capped_on_destroy;
-  capped->base.port_data.pdata = capped;
-  capped->writer = writer;
-  capped->pool = rec->pool;
-  capped->written = 0;
-  capped->bytes_per_sample = bytes_per_sample;
-  const uint64_t wav_header = 44;
-  capped->max_bytes = max_size == 0 ? 0 : (max_size > wav_header ? max_size - wav_header : 1);
-  rec->port = capped;
-  pjsua_conf_port_id slot;
-  status = pjsua_conf_add_port(rec->pool, &capped->base, &slot);
-  if (status != PJ_SUCCESS) {
-    release_recorder(rec.get());
-    return error_from_pj(err, "createRecorder", status);
-  }
-  rec->slot = slot;
-  *out = rec.release();
-  g_lib->track(g_lib->recorders, *out);
-  return 0;
-}
-
-int32_t sipster_recorder_conf_slot(const sipster_recorder *r) { return r->slot; }
-
-void sipster_recorder_destroy(sipster_recorder *r) {
-  if (!r) return;
-  if (g_lib && g_lib->untrack(g_lib->recorders, r)) {
-    ensure_thread_registered();
-    release_recorder(r);
-  }
-  delete r;
 }
 
 int sipster_conf_connect(int32_t source, int32_t sink, sipster_error *err) {

@@ -36,7 +36,7 @@ typedef struct sipster_transport sipster_transport;
 typedef struct sipster_account sipster_account;
 typedef struct sipster_call sipster_call;
 typedef struct sipster_player sipster_player;
-typedef struct sipster_recorder sipster_recorder;
+typedef struct sipster_pcm_port sipster_pcm_port;
 
 typedef struct sipster_header {
   const char *name;
@@ -181,6 +181,8 @@ void sipster_lib_version(sipster_version *out);
 int sipster_lib_config(char **json_out, sipster_error *err);
 uint32_t sipster_media_active_ports(void);
 uint32_t sipster_media_max_ports(void);
+/* The conference bridge's clock rate (medConfig.clockRate). */
+uint32_t sipster_media_clock_rate(void);
 uint32_t sipster_max_calls(void);
 uint32_t sipster_call_count(void);
 int sipster_hangup_all_calls(sipster_error *err);
@@ -240,7 +242,7 @@ int sipster_call_conf_slot(const sipster_call *c, uint32_t media_index, int32_t 
                            sipster_error *err);
 void sipster_call_destroy(sipster_call *c);
 
-/* ---- players, recorders and the conference bridge --------------------- */
+/* ---- players and the conference bridge ---------------------------------- */
 
 /* One file, or a playlist when `count` > 1. Events come under `key`. */
 int sipster_player_create(const char *const *files, size_t count, int no_loop, uint64_t key,
@@ -248,11 +250,57 @@ int sipster_player_create(const char *const *files, size_t count, int no_loop, u
 int32_t sipster_player_conf_slot(const sipster_player *p);
 void sipster_player_destroy(sipster_player *p);
 
-/* `format`: 0 = u-law, 1 = A-law, 2 = 16-bit PCM. `max_size` in bytes, 0 = none. */
-int sipster_recorder_create(const char *file, int32_t format, uint64_t max_size,
-                            sipster_recorder **out, sipster_error *err);
-int32_t sipster_recorder_conf_slot(const sipster_recorder *r);
-void sipster_recorder_destroy(sipster_recorder *r);
+/* ---- PCM ports: audio between the bridge and the caller ---------------
+ *
+ * A PCM port is a port of sipster's own in the conference bridge, in the
+ * format asked for (16-bit mono PCM at `clock_rate`, `frame_ms` frames);
+ * the bridge resamples and re-frames. Audio crosses between the bridge's
+ * clock thread and one other thread through a lock-free single-producer,
+ * single-consumer ring: the clock thread never blocks, locks or allocates.
+ *
+ * A CAPTURE port receives what the bridge sends it (connect a media to its
+ * slot); the caller reads whole frames out. A PLAYBACK port plays what the
+ * caller writes into the bridge (connect its slot to a media); when its
+ * queue is empty it adds nothing (silence). Each ring has one reader and
+ * one writer thread at a time: the caller serialises its side. */
+
+typedef enum sipster_pcm_direction {
+  SIPSTER_PCM_CAPTURE = 0,
+  SIPSTER_PCM_PLAYBACK = 1
+} sipster_pcm_direction;
+
+/* `ring_ms`: the ring's size; a capture port drops frames the reader has
+ * not taken once it is full, a playback port accepts no more than it holds. */
+int sipster_pcm_port_create(sipster_pcm_direction direction, uint32_t clock_rate,
+                            uint32_t frame_ms, uint32_t ring_ms, sipster_pcm_port **out,
+                            sipster_error *err);
+/* The port's bridge slot, or -1 once released (by destroy or shutdown). */
+int32_t sipster_pcm_port_conf_slot(const sipster_pcm_port *p);
+uint32_t sipster_pcm_port_samples_per_frame(const sipster_pcm_port *p);
+/* CAPTURE: copies up to `max_frames` whole frames into `samples` (room for
+ * max_frames * samples_per_frame values); returns the number of frames.
+ * `audio_flags` (optional) gets bit i set when frame i carried audio, clear
+ * when the bridge had nothing to send it (the frame is then silence). */
+size_t sipster_pcm_port_read(sipster_pcm_port *p, int16_t *samples, size_t max_frames,
+                             uint64_t *audio_flags);
+/* CAPTURE: frames dropped because the ring was full. */
+uint64_t sipster_pcm_port_overruns(const sipster_pcm_port *p);
+/* PLAYBACK: queues up to `count` samples; returns how many were taken. */
+size_t sipster_pcm_port_write(sipster_pcm_port *p, const int16_t *samples, size_t count);
+/* PLAYBACK: drops what is queued and not yet played. */
+void sipster_pcm_port_clear(sipster_pcm_port *p);
+/* PLAYBACK: samples taken off the queue so far (played or cleared), and
+ * samples queued so far. */
+uint64_t sipster_pcm_port_played(const sipster_pcm_port *p);
+uint64_t sipster_pcm_port_queued(const sipster_pcm_port *p);
+/* Removes the port from the bridge and frees the handle. */
+void sipster_pcm_port_destroy(sipster_pcm_port *p);
+
+/* Waits until the clock thread moved audio through any PCM port since the
+ * previous call returned, or `timeout_ms` passed, or sipster_pcm_wake().
+ * Meant for one thread: the one that services the rings. */
+void sipster_pcm_wait(uint32_t timeout_ms);
+void sipster_pcm_wake(void);
 
 int sipster_conf_connect(int32_t source, int32_t sink, sipster_error *err);
 int sipster_conf_disconnect(int32_t source, int32_t sink, sipster_error *err);

@@ -502,6 +502,11 @@ pub fn media_max_ports() -> u32 {
     unsafe { ffi::sipster_media_max_ports() }
 }
 
+/// The conference bridge's clock rate in Hz.
+pub fn media_clock_rate() -> u32 {
+    unsafe { ffi::sipster_media_clock_rate() }
+}
+
 pub fn max_calls() -> u32 {
     unsafe { ffi::sipster_max_calls() }
 }
@@ -781,37 +786,129 @@ impl Drop for Player {
     }
 }
 
-/// WAV encodings a recorder writes.
+/// Which way audio crosses a PCM port, seen from the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecordFormat {
-    Ulaw = 0,
-    Alaw = 1,
-    Pcm = 2,
+pub enum PcmDirection {
+    /// The bridge sends frames in; the caller reads them.
+    Capture,
+    /// The caller writes samples; the bridge plays them.
+    Playback,
 }
 
-pub struct Recorder(NonNull<ffi::sipster_recorder>);
+/// One read of a capture port: `frames` whole frames in the caller's
+/// buffer, bit i of `audio` set when frame i carried audio (clear when the
+/// bridge had nothing to send and the frame is silence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PcmRead {
+    pub frames: usize,
+    pub audio: u64,
+}
 
-impl Recorder {
-    pub fn create(file: &str, format: RecordFormat, max_size: u64) -> Result<Recorder> {
-        let file = c_string("file name", file)?;
+/// sipster's own port in the conference bridge, with a lock-free ring to
+/// the bridge's clock thread (see `sipster_pcm_port_create`). `&mut self`
+/// on the ring operations makes each side single-threaded, as the ring
+/// requires; callers share a port through a `Mutex`.
+pub struct PcmPort {
+    raw: NonNull<ffi::sipster_pcm_port>,
+    samples_per_frame: usize,
+}
+
+// SAFETY: the shim's port may be used from any thread; its ring needs one
+// reader and one writer at a time, which `&mut self` guarantees.
+unsafe impl Send for PcmPort {}
+
+/// Most frames one `read` returns (the width of `PcmRead::audio`).
+pub const PCM_MAX_FRAMES_PER_READ: usize = 64;
+
+impl PcmPort {
+    pub fn create(
+        direction: PcmDirection,
+        clock_rate: u32,
+        frame_ms: u32,
+        ring_ms: u32,
+    ) -> Result<PcmPort> {
+        let direction = match direction {
+            PcmDirection::Capture => ffi::sipster_pcm_direction::SIPSTER_PCM_CAPTURE,
+            PcmDirection::Playback => ffi::sipster_pcm_direction::SIPSTER_PCM_PLAYBACK,
+        };
         let mut out = ptr::null_mut();
         check(|err| unsafe {
-            ffi::sipster_recorder_create(file.as_ptr(), format as i32, max_size, &mut out, err)
+            ffi::sipster_pcm_port_create(direction, clock_rate, frame_ms, ring_ms, &mut out, err)
         })?;
-        Ok(Recorder(
-            NonNull::new(out).expect("shim returned success without a recorder"),
-        ))
+        let raw = NonNull::new(out).expect("shim returned success without a port");
+        let samples_per_frame = unsafe { ffi::sipster_pcm_port_samples_per_frame(raw.as_ptr()) };
+        Ok(PcmPort {
+            raw,
+            samples_per_frame: samples_per_frame as usize,
+        })
     }
 
+    /// The bridge slot, or -1 once the library released the port.
     pub fn conf_slot(&self) -> i32 {
-        unsafe { ffi::sipster_recorder_conf_slot(self.0.as_ptr()) }
+        unsafe { ffi::sipster_pcm_port_conf_slot(self.raw.as_ptr()) }
+    }
+
+    pub fn samples_per_frame(&self) -> usize {
+        self.samples_per_frame
+    }
+
+    /// Capture: moves whole frames into `out` (at most
+    /// `PCM_MAX_FRAMES_PER_READ`, and no more than `out` holds).
+    pub fn read(&mut self, out: &mut [i16]) -> PcmRead {
+        let max_frames = (out.len() / self.samples_per_frame).min(PCM_MAX_FRAMES_PER_READ);
+        if max_frames == 0 {
+            return PcmRead::default();
+        }
+        let mut audio = 0u64;
+        // SAFETY: `out` has room for max_frames frames; the port is alive.
+        let frames = unsafe {
+            ffi::sipster_pcm_port_read(self.raw.as_ptr(), out.as_mut_ptr(), max_frames, &mut audio)
+        };
+        PcmRead { frames, audio }
+    }
+
+    /// Capture: frames lost because the ring was full.
+    pub fn overruns(&self) -> u64 {
+        unsafe { ffi::sipster_pcm_port_overruns(self.raw.as_ptr()) }
+    }
+
+    /// Playback: queues what fits; returns how many samples were taken.
+    pub fn write(&mut self, samples: &[i16]) -> usize {
+        // SAFETY: the slice is valid for its length; the port is alive.
+        unsafe { ffi::sipster_pcm_port_write(self.raw.as_ptr(), samples.as_ptr(), samples.len()) }
+    }
+
+    /// Playback: drops what is queued and not yet played.
+    pub fn clear(&mut self) {
+        unsafe { ffi::sipster_pcm_port_clear(self.raw.as_ptr()) }
+    }
+
+    /// Playback: samples taken off the queue so far (played or cleared).
+    pub fn played(&self) -> u64 {
+        unsafe { ffi::sipster_pcm_port_played(self.raw.as_ptr()) }
+    }
+
+    /// Playback: samples queued so far.
+    pub fn queued(&self) -> u64 {
+        unsafe { ffi::sipster_pcm_port_queued(self.raw.as_ptr()) }
     }
 }
 
-impl Drop for Recorder {
+impl Drop for PcmPort {
     fn drop(&mut self) {
-        unsafe { ffi::sipster_recorder_destroy(self.0.as_ptr()) }
+        unsafe { ffi::sipster_pcm_port_destroy(self.raw.as_ptr()) }
     }
+}
+
+/// Blocks until the bridge's clock moved audio through a PCM port, or
+/// `timeout_ms` passed, or `pcm_wake()`. For one servicing thread only.
+pub fn pcm_wait(timeout_ms: u32) {
+    unsafe { ffi::sipster_pcm_wait(timeout_ms) }
+}
+
+/// Ends the servicing thread's current `pcm_wait` at once.
+pub fn pcm_wake() {
+    unsafe { ffi::sipster_pcm_wake() }
 }
 
 pub fn conf_connect(source: i32, sink: i32) -> Result<()> {
