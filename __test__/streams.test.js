@@ -168,3 +168,170 @@ test('a write stream plays JS audio to the far end at its frequency and length; 
     await peer.end();
   }
 });
+
+test('clear() at 1 s of a 5 s write leaves about 1 s at the far end; finish follows at once', async () => {
+  const peer = await callSink();
+  try {
+    const stream = peer.media.createWriteStream();
+    stream.write(tone(1000, 5));
+    await sleep(1000);
+    stream.clear();
+    assert.ok(stream.queuedMs < 1, `queued after clear: ${stream.queuedMs} ms`);
+    const cleared = Date.now();
+    await new Promise((resolve, reject) => stream.end(resolve).once('error', reject));
+    assert.ok(Date.now() - cleared < 200, 'nothing left to play after clear()');
+    await sleep(1000);
+    const heard = audio.activeSeconds(peer.sink.samples(), 8000, 0.05);
+    assert.ok(Math.abs(heard - 1) <= 0.3, `far end heard ${heard} s`);
+  } finally {
+    await peer.end();
+  }
+});
+
+test("'mark' comes when the audio written before it has played (±100 ms of its last packet at the far end)", async () => {
+  const peer = await callSink();
+  try {
+    const stream = peer.media.createWriteStream();
+    const marks = {};
+    stream.on('mark', (name) => (marks[name] = Date.now()));
+    stream.write(tone(600, 1));
+    stream.mark('low');
+    stream.write(tone(1400, 1));
+    stream.mark('high');
+    await new Promise((resolve) => stream.end(resolve));
+    await sleep(300);
+    assert.deepEqual(Object.keys(marks), ['low', 'high']);
+    const low = toneSpan(peer.sink, 600);
+    const high = toneSpan(peer.sink, 1400);
+    assert.ok(low && high, 'both tones reached the far end');
+    assert.ok(Math.abs(marks.low - low.last) <= 100, `mark 'low' ${marks.low - low.last} ms from its audio's end`);
+    assert.ok(Math.abs(marks.high - high.last) <= 100, `mark 'high' ${marks.high - high.last} ms from its audio's end`);
+    // A mark with nothing queued comes at once.
+    const now = new Promise((resolve) => stream.once('mark', resolve));
+    stream.mark('idle');
+    assert.equal(await now, 'idle');
+  } finally {
+    await peer.end();
+  }
+});
+
+test('two write streams into one call mix, as players do', async () => {
+  const peer = await callSink();
+  try {
+    const a = peer.media.createWriteStream();
+    const b = peer.media.createWriteStream({ sampleRate: 16000 });
+    a.write(tone(600, 1.5, 8000, 0.3));
+    b.write(tone(1500, 1.5, 16000, 0.3));
+    await Promise.all([new Promise((r) => a.end(r)), new Promise((r) => b.end(r))]);
+    await sleep(300);
+    const samples = peer.sink.samples();
+    const power = audio.rms(samples) ** 2;
+    assert.ok(audio.toneEnergy(samples, 8000, 600) > 0.25 * power, '600 Hz is in the mix');
+    assert.ok(audio.toneEnergy(samples, 8000, 1500) > 0.25 * power, '1500 Hz is in the mix');
+  } finally {
+    await peer.end();
+  }
+});
+
+// Ports settle on the bridge clock (removals are queued there from 2.15).
+async function settledPorts() {
+  let last = -1;
+  for (let i = 0; i < 50 && sipster.mediaActivePorts !== last; i++) {
+    last = sipster.mediaActivePorts;
+    await sleep(100);
+  }
+  return last;
+}
+
+test('after the call ends, a read stream ends and a write errors the stream with ERR_SIPSTER_STATE; ports go', async () => {
+  const baseline = await settledPorts();
+  const peer = await callSink();
+  const reader = peer.media.createReadStream();
+  const writer = peer.media.createWriteStream();
+  const ended = new Promise((resolve) => reader.once('end', resolve));
+  reader.resume();
+  await peer.end();
+  await ended;
+  const error = new Promise((resolve) => writer.once('error', resolve));
+  writer.write(tone(440, 0.1));
+  const err = await error;
+  assert.equal(err.code, 'ERR_SIPSTER_STATE');
+  assert.match(err.message, /ended/);
+  // The call's port and both stream ports are gone (removal is on the clock).
+  await waitUntil(() => sipster.mediaActivePorts === baseline, 3000, `ports back to ${baseline}`);
+});
+
+test('destroy() detaches a stream at once, mid-call', async () => {
+  const peer = await callSink();
+  try {
+    const withCall = sipster.mediaActivePorts;
+    const reader = peer.media.createReadStream();
+    const writer = peer.media.createWriteStream();
+    assert.equal(sipster.mediaActivePorts, withCall + 2);
+    reader.destroy();
+    writer.destroy();
+    await waitUntil(() => sipster.mediaActivePorts === withCall, 3000, 'stream ports released');
+  } finally {
+    await peer.end();
+  }
+});
+
+test('a read stream nobody reads holds at most maxBufferMs and counts what it drops', async () => {
+  const answered = answerNext((media) => media.createReadStream({ maxBufferMs: 500 }));
+  const sipp = sippStreamsTone(500, 4);
+  const { result: stream } = await answered;
+  await sleep(3000); // unread: 3 s arrive, 0.5 s may stay
+  const held = [];
+  for (let chunk = stream.read(); chunk !== null; chunk = stream.read()) held.push(chunk);
+  const heldMs = held.length * 20;
+  assert.ok(heldMs <= 520, `held ${heldMs} ms`);
+  assert.ok(heldMs >= 400, `held only ${heldMs} ms`);
+  assert.ok(stream.droppedFrames >= 100, `dropped ${stream.droppedFrames} frames of about 125`);
+  // What is held is the newest audio, still the tone.
+  assert.ok(Math.abs(audio.dominantFrequency(pcmSamples(held), 8000) - 500) < 15);
+  stream.resume();
+  assert.equal((await sipp).code, 0);
+});
+
+test('stream options are checked', async () => {
+  const player = sipster.createPlayer(writeTone('opts.wav'));
+  try {
+    const VALUE = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' };
+    const TYPE = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' };
+    assert.throws(() => player.createReadStream({ sampleRate: 44100 }), { ...VALUE, message: /options\.sampleRate must be one of 8000, 16000, 24000, 32000, 48000, got 44100/ });
+    assert.throws(() => player.createReadStream({ frameMs: 30 }), { ...VALUE, message: /options\.frameMs/ });
+    assert.throws(() => player.createReadStream({ maxBufferMs: 0 }), { ...VALUE, message: /options\.maxBufferMs/ });
+    assert.throws(() => player.createReadStream({ maxBufferMs: 'lots' }), { ...TYPE, message: /options\.maxBufferMs/ });
+    assert.throws(() => player.createReadStream({ sampleRate: '8000' }), { ...TYPE, message: /options\.sampleRate/ });
+    assert.throws(() => player.createReadStream({ highWaterMarkMs: 100 }), { ...TYPE, message: /unknown field 'highWaterMarkMs'/ });
+    assert.throws(() => player.createWriteStream({ highWaterMarkMs: -1 }), { ...VALUE, message: /options\.highWaterMarkMs/ });
+    assert.throws(() => player.createWriteStream(7), { ...TYPE, message: /options must be an object/ });
+    const writer = player.createWriteStream();
+    assert.throws(() => writer.mark(7), { ...TYPE, message: /name/ });
+    writer.destroy();
+    player.close();
+    assert.throws(() => player.createReadStream(), { code: 'ERR_SIPSTER_STATE', message: /createReadStream: the media is closed/ });
+  } finally {
+    player.close();
+  }
+});
+
+test("a player's read stream gives its file's audio", async () => {
+  const player = sipster.createPlayer(writeTone('player.wav', 900, 1));
+  try {
+    const stream = player.createReadStream({ sampleRate: 16000 });
+    const chunks = [];
+    stream.on('data', (c) => chunks.push(c));
+    await sleep(800);
+    stream.destroy();
+    const freq = audio.dominantFrequency(pcmSamples(chunks), 16000);
+    assert.ok(Math.abs(freq - 900) < 15, `dominant ${freq} Hz`);
+  } finally {
+    player.close();
+  }
+});
+
+function writeTone(name, freq = 440, seconds = 1) {
+  audio.writeToneWav(file(name), { freq, seconds });
+  return file(name);
+}
