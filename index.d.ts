@@ -5,6 +5,7 @@
 /// <reference types="node" />
 
 import { EventEmitter } from 'node:events';
+import { Readable, Writable } from 'node:stream';
 
 // ---- helpers -------------------------------------------------------------------
 
@@ -543,6 +544,44 @@ export interface SipsterOptions {
    * rather than letting pjlib abort the process. On by default.
    */
   admissionGuard?: boolean;
+  /**
+   * On SIGINT, SIGTERM or SIGHUP that the application does not handle
+   * itself, shut down (BYE to live calls, recordings finished, libDestroy)
+   * and then let the signal end the process as Node would have. On by
+   * default; `false` leaves signals alone.
+   */
+  handleSignals?: boolean;
+}
+
+/** Sample rates of PCM streams and recorders (the bridge resamples). */
+export type PcmSampleRate = 8000 | 16000 | 24000 | 32000 | 48000;
+/** Frame lengths of PCM streams, in milliseconds. */
+export type PcmFrameMs = 10 | 20 | 40 | 60;
+
+/** Options of `Media#createReadStream()`. */
+export interface ReadStreamOptions {
+  /** Samples per second (default 8000). */
+  sampleRate?: PcmSampleRate;
+  /** Milliseconds per chunk (default 20). */
+  frameMs?: PcmFrameMs;
+  /** Most audio held while nobody reads (default 2000); older frames are dropped. */
+  maxBufferMs?: number;
+}
+
+/** Options of `Media#createWriteStream()`. */
+export interface WriteStreamOptions {
+  /** Samples per second (default 8000). */
+  sampleRate?: PcmSampleRate;
+  /** Milliseconds per frame played (default 20). */
+  frameMs?: PcmFrameMs;
+  /** `write()` returns false once more than this is queued (default 400). */
+  highWaterMarkMs?: number;
+}
+
+/** Options of `createRecorder()`. */
+export interface RecorderOptions {
+  /** The file's sample rate: 8000 for `ulaw`/`alaw`, the bridge's for `pcm`, by default. */
+  sampleRate?: PcmSampleRate;
 }
 /** What `new Transport()` accepts. */
 export type TransportConfigInput = DeepPartial<TransportConfig>;
@@ -1050,6 +1089,17 @@ export class Media extends EventEmitter {
   ref(): void;
   /** Lets the process exit even though the media exists. */
   unref(): void;
+  /**
+   * What this media transmits into the bridge as raw 16-bit little-endian
+   * mono PCM, one frame per chunk: the far end's voice for a call, the
+   * file for a player. Ends when the media closes or the call ends.
+   */
+  createReadStream(options?: ReadStreamOptions): MediaReadStream;
+  /**
+   * Raw 16-bit little-endian mono PCM played into this media in real time:
+   * to the far end for a call, into the file for a recorder.
+   */
+  createWriteStream(options?: WriteStreamOptions): MediaWriteStream;
 
   /**
    * A player or playlist reached its end: once with `noLoop`; a looping one
@@ -1070,6 +1120,36 @@ export class Media extends EventEmitter {
   removeListener(event: 'eof', listener: () => void): this;
   /** Calls the `eof` listeners; true if there were any. */
   emit(event: 'eof'): boolean;
+}
+
+/** A media's audio as PCM: see `Media#createReadStream()`. */
+export class MediaReadStream extends Readable {
+  private constructor();
+  /** Samples per second of the chunks. */
+  readonly sampleRate: PcmSampleRate;
+  /** Milliseconds per chunk. */
+  readonly frameMs: PcmFrameMs;
+  /** Frames dropped because nobody read them within `maxBufferMs`. */
+  readonly droppedFrames: number;
+}
+
+/** PCM played into a media: see `Media#createWriteStream()`. */
+export class MediaWriteStream extends Writable {
+  private constructor();
+  /** Samples per second of what is written. */
+  readonly sampleRate: PcmSampleRate;
+  /** Milliseconds per frame played. */
+  readonly frameMs: PcmFrameMs;
+  /** Audio queued ahead of playback, in milliseconds. */
+  readonly queuedMs: number;
+  /** Drops everything queued and not yet played (barge-in); pending marks are emitted. */
+  clear(): void;
+  /** Emits `'mark'` with `name` once the audio written before it has played. */
+  mark(name: string): void;
+  on(event: 'mark', listener: (name: string) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: 'mark', listener: (name: string) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 // ---- functions -------------------------------------------------------------------
@@ -1113,8 +1193,14 @@ export function createPlaylist(filenames: string[], noLoop?: boolean): Media;
  * @param filename the file to write
  * @param format sample encoding: `ulaw` (default), `alaw` or `pcm`
  * @param maxSize largest file size in bytes; no limit when left out
+ * @param options the file's sample rate
  */
-export function createRecorder(filename: string, format?: RecorderFormat, maxSize?: number): Media;
+export function createRecorder(
+  filename: string,
+  format?: RecorderFormat,
+  maxSize?: number,
+  options?: RecorderOptions,
+): Media;
 
 /** pjsua2's default endpoint config; works before `init()`. */
 export function defaultConfig(kind: 'EpConfig'): EpConfig;

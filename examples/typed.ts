@@ -81,7 +81,7 @@ const epConfig: EpConfigInput = {
   },
   medConfig: { clockRate: 8000, noVad: true, ecTailLen: 0 },
 };
-const sipsterOptions: SipsterOptions = { mediaTimeoutSec: 30, admissionGuard: true };
+const sipsterOptions: SipsterOptions = { mediaTimeoutSec: 30, admissionGuard: true, handleSignals: true };
 sipster.init(epConfig, sipsterOptions);
 
 const version: Readonly<Version> = sipster.version;
@@ -186,6 +186,7 @@ const onState = (s: CallState, info: CallInfo): void => {
 call.on('state', onState);
 let playlist: Media | null = null;
 let uacRecorder: Media | null = null;
+let echo: sipster.MediaWriteStream | null = null;
 call.on('media', (medias: Media[]) => {
   const stream = medias[0];
   if (!stream) return;
@@ -194,8 +195,20 @@ call.on('media', (medias: Media[]) => {
     const kind: MediaKind = playlist.kind;
     playlist.once('eof', () => console.log(`UAC: ${kind} finished`));
   }
-  uacRecorder ??= sipster.createRecorder(path.join(tmp, 'uac.wav'));
+  uacRecorder ??= sipster.createRecorder(path.join(tmp, 'uac.wav'), 'ulaw', undefined, { sampleRate: 8000 });
   playlist.startTransmitTo(stream);
+  // The far end's voice as 16 kHz PCM, and an echo of it back to the caller.
+  if (!echo) {
+    const listen: sipster.MediaReadStream = stream.createReadStream({ sampleRate: 16000, frameMs: 20 });
+    echo = stream.createWriteStream({ sampleRate: 16000, highWaterMarkMs: 200 });
+    const speaker: sipster.MediaWriteStream = echo;
+    listen.on('data', (pcm: Buffer) => {
+      if (!speaker.write(pcm)) listen.pause();
+    });
+    speaker.on('drain', () => listen.resume());
+    speaker.on('mark', (name: string) => console.log(`UAC: ${name} played, ${listen.droppedFrames} frames dropped`));
+    speaker.mark('first-echo');
+  }
   stream.startTransmitTo(uacRecorder); // the bridge only reads sources that have a sink
 });
 call.once('confirmed', (info: CallInfo) => {
@@ -326,6 +339,10 @@ function rejected(account: Account, ongoing: Call, media: Media, other: Transpor
   account.emit('state', 'active');
   // @ts-expect-error not a recorder format
   sipster.createRecorder('out.wav', 'mp3');
+  // @ts-expect-error not a stream sample rate
+  media.createReadStream({ sampleRate: 44100 });
+  // @ts-expect-error marks are named by strings
+  media.createWriteStream().mark(7);
   // @ts-expect-error the library state is read-only
   sipster.state = 'running';
   // @ts-expect-error getters are read-only
