@@ -323,17 +323,13 @@ pub struct AudioStreamHandle {
 }
 
 impl AudioStreamHandle {
+    /// `format`: (sample rate, frame ms, ring ms).
     pub(crate) fn open(
-        playback: bool,
-        sample_rate: u32,
-        frame_ms: u32,
-        ring_ms: u32,
+        direction: PcmDirection,
+        format: (u32, u32, u32),
     ) -> Result<AudioStreamHandle> {
-        let direction = if playback {
-            PcmDirection::Playback
-        } else {
-            PcmDirection::Capture
-        };
+        let playback = direction == PcmDirection::Playback;
+        let (sample_rate, frame_ms, ring_ms) = format;
         let port = PcmPort::create(direction, sample_rate, frame_ms, ring_ms)?;
         let samples_per_frame = port.samples_per_frame() as u32;
         let work = if playback {

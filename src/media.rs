@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use pjsip_sys::StreamInfo;
+use pjsip_sys::{PcmDirection, StreamInfo};
 
 use crate::audio::{AudioStreamHandle, Recorder};
 use crate::bridge::{KeepAlive, Owned};
@@ -350,8 +350,13 @@ impl MediaHandle {
             "createReadStream"
         };
         let slot = self.slot(what).or_throw(&env)?;
+        let direction = if playback {
+            PcmDirection::Playback
+        } else {
+            PcmDirection::Capture
+        };
         let handle =
-            AudioStreamHandle::open(playback, sample_rate, frame_ms, ring_ms).or_throw(&env)?;
+            AudioStreamHandle::open(direction, (sample_rate, frame_ms, ring_ms)).or_throw(&env)?;
         if let Err(e) = handle.connect(slot) {
             handle.close();
             return Err(e.throw(&env));
