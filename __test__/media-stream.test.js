@@ -42,10 +42,13 @@ test('a call bridged to a WebSocket in the Twilio Media Streams format, both way
   const sipPort = await freePort();
   const example = spawn(process.execPath, [EXAMPLE, `ws://127.0.0.1:${wsPort}/`, String(sipPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
+  let stderr = '';
   example.stdout.on('data', (d) => (stdout += d));
+  example.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => example.once('exit', resolve));
   const peer = await startPeer();
   try {
-    await waitUntil(() => stdout.includes('Listening'), 10000, 'the example listening');
+    await waitUntil(() => stdout.includes('Listening'), 10000, `the example listening (${stderr})`);
     const recording = path.join(dir, 'caller-hears.wav');
     const tone = path.join(dir, '700.wav');
     audio.writeToneWav(tone, { freq: 700, seconds: 2 });
@@ -110,7 +113,7 @@ test('a call bridged to a WebSocket in the Twilio Media Streams format, both way
   } finally {
     await peer.stop();
     example.kill('SIGTERM');
-    await new Promise((resolve) => example.once('exit', resolve));
+    await exited;
     server.close();
   }
 });
