@@ -79,6 +79,8 @@ test('a tone played into a call is recorded by the far end at its frequency and 
   try {
     const call = account.makeCall(uri);
     const [stream] = await onceMedia(call);
+    // The far end records from its own 'media' event on: play once it is there.
+    await peer.waitFor('media');
     const player = sipster.createPlayer(file('1000.wav'), true);
     player.startTransmitTo(stream);
     await new Promise((resolve) => player.once('eof', resolve));

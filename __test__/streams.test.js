@@ -264,7 +264,7 @@ test('after the call ends, a read stream ends and a write errors the stream with
 test('destroy() detaches a stream at once, mid-call', async () => {
   const peer = await callSink();
   try {
-    const withCall = sipster.mediaActivePorts;
+    const withCall = await settledPorts();
     const reader = peer.media.createReadStream();
     const writer = peer.media.createWriteStream();
     assert.equal(sipster.mediaActivePorts, withCall + 2);

@@ -21,8 +21,14 @@
 //             and RSS over a 3,000-call soak with a recorder per call.
 //   media     CPU per concurrent G.711 call with a recorder (4 calls playing
 //             sip-tester's g711a.pcap).
+//   streams   live audio: CPU per concurrent G.711 call with a read and a
+//             write stream (JS echoing the caller back) beside the same call
+//             with a player and a recorder, and beside the native UAS with a
+//             recorder; RTP -> 'data' and write() -> RTP latency
+//             (bench/stream-latency.js); the bridge clock with 50 streamed
+//             pairs (bench/stream-clock.js).
 //
-// Options: --only cost,rate,memory,media (run some phases), --quick (fewer
+// Options: --only cost,rate,memory,media,streams (run some phases), --quick (fewer
 // calls, for trying changes out),
 // --out FILE (JSON path).
 
@@ -654,9 +660,11 @@ async function phaseMemory(kind, recordDir) {
   }
 }
 
-async function phaseMedia(kind, recordDir) {
-  log(`media: ${kind}`);
-  const uas = await startUas(kind, { record: true, recordDir });
+async function phaseMedia(kind, recordDir, media = 'record') {
+  log(`media: ${kind}, ${media}`);
+  const sound = path.join(recordDir, '..', 'sound.wav');
+  if (!fs.existsSync(sound)) execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', sound, 'synth', '10', 'sine', '440']);
+  const uas = await startUas(kind, { record: true, recordDir, media, sound });
   try {
     await sippCalls(uas, { calls: 4, rate: 20 }); // warm-up, no RTP
     await waitCalls(uas, 0, 3000);
@@ -687,6 +695,7 @@ async function phaseMedia(kind, recordDir) {
     const stat = rounds.reduce((a, r) => a + r.stat, 0) / secs;
     return {
       kind,
+      media,
       calls: 4,
       rounds: rounds.length,
       callsUp: rounds.every((r) => r.up),
@@ -727,6 +736,29 @@ async function phaseWakeup() {
   await w.terminate();
   const s = summary(us);
   return { n: s.n, p50: r2(s.p50, 1), p90: r2(s.p90, 1), p99: r2(s.p99, 1) };
+}
+
+// A probe script in a child process; its last stdout line is its JSON result.
+function runProbe(script, args = []) {
+  log(`probe: ${script}`);
+  const r = spawnSync(process.execPath, [path.join(__dirname, script), ...args], { encoding: 'utf8', timeout: 180000 });
+  if (r.status !== 0) throw new Error(`${script} failed (${r.status ?? r.signal}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+}
+
+async function phaseStreams(recordDir) {
+  const out = { cpu: {} };
+  // Alternating rounds, so that load from elsewhere falls on both alike.
+  for (let round = 0; round < (QUICK ? 1 : 2); round++) {
+    for (const media of round % 2 ? ['streams', 'files'] : ['files', 'streams']) {
+      const r = await phaseMedia('sipster', recordDir, media);
+      (out.cpu[media] ||= []).push(r);
+    }
+  }
+  out.cpu.native = [await phaseMedia('native', recordDir)];
+  out.latency = runProbe('stream-latency.js', [String(QUICK ? 100 : 300)]);
+  out.clock = runProbe('stream-clock.js', [String(QUICK ? 5 : 10)]);
+  return out;
 }
 
 // ---- report --------------------------------------------------------------------
@@ -847,6 +879,28 @@ function render(res) {
     rows.push(['  same, net of idle', md.sipster.cpuPctPerCallNetOfIdle, md.native.cpuPctPerCallNetOfIdle,
       ratio(md.sipster.cpuPctPerCallNetOfIdle, md.native.cpuPctPerCallNetOfIdle), '', '']);
   }
+  const st = res.streams;
+  if (st) {
+    const mean = (runs, key) => r2(runs.reduce((a, x) => a + x[key], 0) / runs.length, 3);
+    const files = mean(st.cpu.files, 'cpuPctPerCall');
+    const streams = mean(st.cpu.streams, 'cpuPctPerCall');
+    const native = mean(st.cpu.native, 'cpuPctPerCall');
+    const over = r2(((streams - files) / files) * 100, 1);
+    rows.push(['streams: CPU % of a core per call, player + recorder', files, native, ratio(files, native), '', '']);
+    rows.push(['streams: CPU % per call, read + write stream, JS echo', streams, native, ratio(streams, native),
+      'within 10% of player + recorder', over <= 10 ? `yes (${over}%)` : `NO (${over}%)`]);
+    const l = st.latency;
+    const budget = 30 + l.frameMs;
+    rows.push([`streams: RTP in -> 'data', p50/p99 ms (${l.samples} bursts)`, `${l.rtpToData.p50}/${l.rtpToData.p99}`, '-', '',
+      `p99 < ${budget}`, l.rtpToData.p99 < budget ? 'yes' : 'NO']);
+    rows.push([`streams: write() -> RTP out, p50/p99 ms (${l.samples} bursts)`, `${l.writeToRtp.p50}/${l.writeToRtp.p99}`, '-', '',
+      `p99 < ${budget}`, l.writeToRtp.p99 < budget ? 'yes' : 'NO']);
+    const c = st.clock;
+    rows.push([`streams: clock thread per 20 ms tick, ${c.pairs} streamed pairs, mean ms`, c.clockMsPerTick, '-', '', '< 20', c.clockMsPerTick < 20 ? 'yes' : 'NO']);
+    rows.push([`  frames delivered / expected (${c.seconds} s), dropped`, `${c.framesDelivered}/${c.framesExpected}, ${c.dropped}`, '-', '', 'none lost',
+      c.dropped === 0 && c.framesDelivered >= c.framesExpected * 0.99 ? 'yes' : 'NO']);
+    rows.push(['  longest gap between audio batches in JS, ms', c.longestBatchGapMs, '-', '', '', '']);
+  }
   return table(rows);
 }
 
@@ -877,6 +931,9 @@ async function main() {
       res.memory = {};
       res.memory.sipster = await phaseMemory('sipster', recordDir);
       res.memory.native = await phaseMemory('native', recordDir);
+    }
+    if (want('streams')) {
+      res.streams = await phaseStreams(recordDir);
     }
     if (want('media')) {
       res.media = {};

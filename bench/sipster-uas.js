@@ -14,7 +14,12 @@
 //   <- { type: 'gc' }             -> { type: 'gc' }   (a full GC, for RSS samples)
 //   <- { type: 'quit' }           shuts the library down and exits
 //
-// Options: { admissionGuard = true, record = false, recordDir, latency = false }
+// Options: { admissionGuard = true, record = false, recordDir, latency = false,
+//            media = 'record' | 'files' | 'streams', sound }
+//   media (with record): what each call's audio goes through:
+//     record   a recorder of the caller (the default);
+//     files    a looping player of `sound` to the caller and a recorder;
+//     streams  a read stream and a write stream, JS echoing the caller back.
 //
 // Event latency: the 'call' event info of the public API carries no
 // timestamp (index.js passes only srcAddress, localUri, ...), so with
@@ -81,15 +86,30 @@ account.on('call', (info, call) => {
   if (opts.latency) sample(lat.callHandler, sipster.nowNs() - currentTs);
   counters.incoming++;
   let recorder = null;
+  let player = null;
   let file = null;
+  let attached = false;
+  const media = opts.media || 'record';
   if (opts.record) {
     call.on('media', (medias) => {
-      if (recorder || !medias.length) return;
+      if (attached || !medias.length) return;
+      attached = true;
       try {
+        if (media === 'streams') {
+          const reader = medias[0].createReadStream();
+          const writer = medias[0].createWriteStream();
+          reader.on('data', (pcm) => writer.write(pcm));
+          writer.on('error', () => {});
+          return;
+        }
         file = path.join(opts.recordDir, `call-${process.pid}-${++recSeq}.wav`);
         recorder = sipster.createRecorder(file, 'pcm');
         medias[0].startTransmitTo(recorder);
         counters.recorders++;
+        if (media === 'files') {
+          player = sipster.createPlayer(opts.sound);
+          player.startTransmitTo(medias[0]);
+        }
       } catch {
         counters.recordErrors++;
       }
@@ -101,6 +121,7 @@ account.on('call', (info, call) => {
   call.on('disconnected', () => {
     if (opts.latency) sample(lat.stateHandler, sipster.nowNs() - currentTs);
     counters.disconnected++;
+    if (player) player.close();
     if (recorder) {
       recorder.close();
       fs.rm(file, { force: true }, () => {});
