@@ -704,11 +704,15 @@ function optionalMs(options, name, fallback, min) {
   return value;
 }
 
-// The audio thread's batch: audio for read streams, progress of write streams.
-function onAudio(audioIds, chunks, dropped, progressIds, played) {
+// The audio thread's batch, once per bridge tick: audio for read streams
+// (one Buffer, each stream's part ending at audioEnds[i]), progress of the
+// write streams that asked for it.
+function onAudio(audioIds, audio, audioEnds, dropped, progressIds, played) {
+  let start = 0;
   for (let i = 0; i < audioIds.length; i++) {
     const stream = audioStreams.get(audioIds[i]);
-    if (stream) stream._onAudio(chunks[i], dropped[i]);
+    if (stream) stream._onAudio(audio.subarray(start, audioEnds[i]), dropped[i]);
+    start = audioEnds[i];
   }
   for (let i = 0; i < progressIds.length; i++) {
     const stream = audioStreams.get(progressIds[i]);
@@ -807,22 +811,45 @@ class MediaWriteStream extends Writable {
     this._needDrain = false;
     this._finalCallback = null;
     this._mediaGone = false;
+    this._watching = false;
     this.sampleRate = format.sampleRate;
     this.frameMs = format.frameMs;
   }
 
   // Audio queued ahead of playback, in milliseconds.
   get queuedMs() {
+    this._refreshPlayed();
     return ((this._written - this._played) * 1000) / this.sampleRate;
   }
 
   write(chunk, encoding, callback) {
     const ok = super.write(chunk, encoding, callback);
     if (this._written - this._played > this._hwmSamples) {
-      this._needDrain = true;
-      return false;
+      this._refreshPlayed();
+      if (this._written - this._played > this._hwmSamples) {
+        this._needDrain = true;
+        this._updateWatch();
+        return false;
+      }
     }
     return ok;
+  }
+
+  // Progress comes from the audio thread only while something waits for
+  // it; otherwise it is read when needed.
+  _refreshPlayed() {
+    if (this._watching || this._mediaGone || this.destroyed) return;
+    const played = this._native.played;
+    if (played > this._played) this._played = played;
+  }
+
+  _updateWatch() {
+    const want = !this._mediaGone && (this._needDrain || this._marks.length > 0 ||
+      this._finalCallback !== null || this._pending.length > 0);
+    if (want === this._watching) return;
+    if (want) this._refreshPlayed();
+    this._watching = want;
+    this._native.watchProgress(want);
   }
 
   _write(chunk, encoding, callback) {
@@ -843,6 +870,7 @@ class MediaWriteStream extends Writable {
       this._pending.push(data);
       this._written += data.length / 2;
       this._feed();
+      if (this._pending.length > 0) this._updateWatch();
     }
     callback();
   }
@@ -875,8 +903,10 @@ class MediaWriteStream extends Writable {
 
   mark(name) {
     check('name', name, 'string');
+    this._refreshPlayed();
     this._marks.push({ name, at: this._written });
     if (this._written <= this._played) process.nextTick(() => this._emitMarks(this._played));
+    else this._updateWatch();
   }
 
   _emitMarks(upTo) {
@@ -900,7 +930,9 @@ class MediaWriteStream extends Writable {
       this._finalCallback = null;
       detachStream(this);
       callback();
+      return;
     }
+    this._updateWatch();
   }
 
   _final(callback) {
@@ -911,6 +943,7 @@ class MediaWriteStream extends Writable {
       callback();
       return;
     }
+    this._refreshPlayed();
     this._progressed();
   }
 

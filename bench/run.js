@@ -741,7 +741,7 @@ async function phaseWakeup() {
 // A probe script in a child process; its last stdout line is its JSON result.
 function runProbe(script, args = []) {
   log(`probe: ${script}`);
-  const r = spawnSync(process.execPath, [path.join(__dirname, script), ...args], { encoding: 'utf8', timeout: 180000 });
+  const r = spawnSync(process.execPath, [path.join(__dirname, script), ...args], { encoding: 'utf8', timeout: 400000 });
   if (r.status !== 0) throw new Error(`${script} failed (${r.status ?? r.signal}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
 }

@@ -31,6 +31,12 @@ use crate::wav::{Encoding, WavWriter};
 const RECORDER_FLUSH: Duration = Duration::from_millis(500);
 /// The pump's sleep when the clock moves nothing (the clock wakes it sooner).
 const PUMP_IDLE_WAIT_MS: u32 = 250;
+/// A tick's port callbacks come in a burst (several ms with many ports):
+/// the pump takes the tick as over once the clock has been quiet this long,
+/// so that JS hears of each tick once...
+const TICK_QUIET_MS: u32 = 2;
+/// ...and never later than this after the tick began.
+const TICK_MAX: Duration = Duration::from_millis(12);
 /// Rings between the clock and the pump: far more than one tick, so the
 /// pump may be late without losing audio.
 pub(crate) const CAPTURE_RING_MS: u32 = 1000;
@@ -43,8 +49,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 enum Work {
-    /// Captured frames go to JS.
-    Capture { overruns_reported: u64 },
+    /// Captured frames go to JS (gathered in `captured` until the tick ends).
+    Capture {
+        overruns_reported: u64,
+        captured: Vec<u8>,
+        dropped: u64,
+    },
     /// JS's audio plays; how far it got goes to JS.
     Playback { played_reported: u64 },
     /// Captured frames go to a WAV file.
@@ -65,6 +75,9 @@ struct StreamState {
 pub(crate) struct Stream {
     id: u32,
     state: Mutex<StreamState>,
+    /// Playback: JS wants to hear how far playback got (it waits for a
+    /// 'drain', a mark or the end, or has audio to feed).
+    watched: AtomicBool,
 }
 
 /// Moves every captured frame out of `port`; `each(frame, carried_audio)`.
@@ -83,36 +96,27 @@ fn drain(port: &mut PcmPort, scratch: &mut Vec<i16>, mut each: impl FnMut(&[i16]
 }
 
 impl Stream {
-    /// The pump's turn on this stream.
-    fn service(&self, batch: &mut Batch, scratch: &mut Vec<i16>, now: Instant) {
+    /// The pump's turn on this stream: moves what the clock produced.
+    fn service(&self, scratch: &mut Vec<i16>, now: Instant) {
         let mut state = lock(&self.state);
         let StreamState { port, work, .. } = &mut *state;
         let Some(port) = port.as_mut() else { return };
         match work {
-            Work::Capture { overruns_reported } => {
-                let mut bytes = Vec::new();
+            Work::Capture {
+                overruns_reported,
+                captured,
+                dropped,
+            } => {
                 drain(port, scratch, |frame, _| {
                     for sample in frame {
-                        bytes.extend_from_slice(&sample.to_le_bytes());
+                        captured.extend_from_slice(&sample.to_le_bytes());
                     }
                 });
                 let overruns = port.overruns();
-                let dropped = overruns - *overruns_reported;
+                *dropped += overruns - *overruns_reported;
                 *overruns_reported = overruns;
-                if !bytes.is_empty() || dropped > 0 {
-                    batch.audio_ids.push(self.id);
-                    batch.audio.push(bytes);
-                    batch.dropped.push(dropped as u32);
-                }
             }
-            Work::Playback { played_reported } => {
-                let played = port.played();
-                if played != *played_reported {
-                    *played_reported = played;
-                    batch.progress_ids.push(self.id);
-                    batch.played.push(played as f64);
-                }
-            }
+            Work::Playback { .. } => {}
             Work::Record {
                 writer, last_flush, ..
             } => {
@@ -132,18 +136,47 @@ impl Stream {
         }
     }
 
+    /// At the end of a tick: what JS must hear of this stream.
+    fn collect(&self, batch: &mut Batch) {
+        let mut state = lock(&self.state);
+        let StreamState { port, work, .. } = &mut *state;
+        let Some(port) = port.as_ref() else { return };
+        match work {
+            Work::Capture {
+                captured, dropped, ..
+            } => {
+                if captured.is_empty() && *dropped == 0 {
+                    return;
+                }
+                batch.audio.extend_from_slice(captured);
+                batch.audio_ids.push(self.id);
+                batch.audio_ends.push(batch.audio.len() as u32);
+                batch.dropped.push(*dropped as u32);
+                captured.clear(); // keeps its capacity: no allocation per tick
+                *dropped = 0;
+            }
+            Work::Playback { played_reported } => {
+                if !self.watched.load(Ordering::Acquire) {
+                    return;
+                }
+                let played = port.played();
+                if played != *played_reported {
+                    *played_reported = played;
+                    batch.progress_ids.push(self.id);
+                    batch.played.push(played as f64);
+                }
+            }
+            Work::Record { .. } => {}
+        }
+    }
+
     /// Takes the port out (the pump skips the stream from now on), then
     /// finishes a recorder's file and releases the port.
     fn close(&self) {
         let (port, work) = {
             let mut state = lock(&self.state);
             let port = state.port.take();
-            let work = std::mem::replace(
-                &mut state.work,
-                Work::Capture {
-                    overruns_reported: 0,
-                },
-            );
+            let work = std::mem::replace(&mut state.work, Work::Playback { played_reported: 0 });
             (port, work)
         };
         let Some(mut port) = port else { return };
@@ -178,7 +211,10 @@ fn record(port: &mut PcmPort, writer: &mut Option<WavWriter>, scratch: &mut Vec<
 #[derive(Default)]
 struct Batch {
     audio_ids: Vec<u32>,
-    audio: Vec<Vec<u8>>,
+    /// Every stream's audio, one after the other: one JS Buffer per batch.
+    audio: Vec<u8>,
+    /// Where each stream's audio ends in `audio`.
+    audio_ends: Vec<u32>,
     dropped: Vec<u32>,
     progress_ids: Vec<u32>,
     played: Vec<f64>,
@@ -190,18 +226,22 @@ impl Batch {
     }
 
     fn append(&mut self, mut other: Batch) {
+        let base = self.audio.len() as u32;
         self.audio_ids.append(&mut other.audio_ids);
         self.audio.append(&mut other.audio);
+        self.audio_ends
+            .extend(other.audio_ends.iter().map(|end| base + end));
         self.dropped.append(&mut other.dropped);
         self.progress_ids.append(&mut other.progress_ids);
         self.played.append(&mut other.played);
     }
 }
 
-/// `(audioIds, chunks, dropped, progressIds, played)`: for each capture
-/// stream with news, its PCM bytes and the frames the ring dropped; for
-/// each playback stream that moved, the samples played so far.
-pub type AudioArgs = FnArgs<(Vec<u32>, Vec<Buffer>, Vec<u32>, Vec<u32>, Vec<f64>)>;
+/// `(audioIds, audio, audioEnds, dropped, progressIds, played)`: for each
+/// capture stream with news, its PCM bytes (`audio` up to `audioEnds[i]`,
+/// from the previous end) and the frames its ring dropped; for each watched
+/// playback stream that moved, the samples played so far.
+pub type AudioArgs = FnArgs<(Vec<u32>, Buffer, Vec<u32>, Vec<u32>, Vec<u32>, Vec<f64>)>;
 type Notify = ThreadsafeFunction<(), (), AudioArgs, Status, false, true>;
 
 struct Pump {
@@ -234,10 +274,20 @@ fn run_pump(pump: &'static Pump) {
         if streams.is_empty() {
             continue;
         }
+        // Service until the clock's tick is over, then tell JS once.
+        let began = Instant::now();
+        loop {
+            let now = Instant::now();
+            for stream in &streams {
+                stream.service(&mut scratch, now);
+            }
+            if now.duration_since(began) >= TICK_MAX || !pjsip_sys::pcm_wait(TICK_QUIET_MS) {
+                break;
+            }
+        }
         let mut batch = Batch::default();
-        let now = Instant::now();
         for stream in &streams {
-            stream.service(&mut batch, &mut scratch, now);
+            stream.collect(&mut batch);
         }
         if batch.is_empty() {
             continue;
@@ -260,6 +310,7 @@ fn register(port: PcmPort, work: Work) -> Arc<Stream> {
             .expect("could not start the audio thread");
     });
     let stream = Arc::new(Stream {
+        watched: AtomicBool::new(false),
         id: pump.next_id.fetch_add(1, Ordering::Relaxed),
         state: Mutex::new(StreamState {
             port: Some(port),
@@ -299,7 +350,8 @@ pub fn audio_handler(callback: Function<AudioArgs, ()>) -> napi::Result<()> {
             let batch = std::mem::take(&mut *lock(&pump.batch));
             Ok(FnArgs::from((
                 batch.audio_ids,
-                batch.audio.into_iter().map(Buffer::from).collect(),
+                Buffer::from(batch.audio),
+                batch.audio_ends,
                 batch.dropped,
                 batch.progress_ids,
                 batch.played,
@@ -337,6 +389,8 @@ impl AudioStreamHandle {
         } else {
             Work::Capture {
                 overruns_reported: 0,
+                captured: Vec::new(),
+                dropped: 0,
             }
         };
         Ok(AudioStreamHandle {
@@ -411,6 +465,14 @@ impl AudioStreamHandle {
         if let Some(port) = lock(&self.stream.state).port.as_mut() {
             port.clear();
         }
+    }
+
+    /// Playback: whether the audio thread reports how far playback got
+    /// (JS turns it on while it waits for a 'drain', a mark or the end, or
+    /// has audio to feed; otherwise it reads `played` when it needs it).
+    #[napi]
+    pub fn watch_progress(&self, on: bool) {
+        self.stream.watched.store(on, Ordering::Release);
     }
 
     /// Playback: samples played (or cleared) so far.

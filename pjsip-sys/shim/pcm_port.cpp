@@ -47,7 +47,8 @@ struct Waker {
     if (sleeping.exchange(false, std::memory_order_acq_rel)) kick();
   }
 
-  void wait(uint32_t timeout_ms, uint64_t &seen) {
+  // True when audio moved since the previous call returned.
+  bool wait(uint32_t timeout_ms, uint64_t &seen) {
     sleeping.store(true, std::memory_order_seq_cst);
     // Audio that moved after the previous return must not wait a tick.
     if (moves.load(std::memory_order_acquire) == seen) {
@@ -58,7 +59,10 @@ struct Waker {
     char buf[64];
     while (read(fds[0], buf, sizeof buf) > 0) {
     }
-    seen = moves.load(std::memory_order_acquire);
+    const uint64_t now = moves.load(std::memory_order_acquire);
+    const bool moved = now != seen;
+    seen = now;
+    return moved;
   }
 };
 
@@ -318,7 +322,7 @@ void sipster_pcm_port_destroy(sipster_pcm_port *p) {
   delete p;
 }
 
-void sipster_pcm_wait(uint32_t timeout_ms) { waker().wait(timeout_ms, g_wait_seen); }
+int sipster_pcm_wait(uint32_t timeout_ms) { return waker().wait(timeout_ms, g_wait_seen) ? 1 : 0; }
 
 void sipster_pcm_wake(void) { waker().kick(); }
 

@@ -298,8 +298,9 @@ void sipster_pcm_port_destroy(sipster_pcm_port *p);
 
 /* Waits until the clock thread moved audio through any PCM port since the
  * previous call returned, or `timeout_ms` passed, or sipster_pcm_wake().
- * Meant for one thread: the one that services the rings. */
-void sipster_pcm_wait(uint32_t timeout_ms);
+ * Returns 1 when audio moved, 0 otherwise. Meant for one thread: the one
+ * that services the rings. */
+int sipster_pcm_wait(uint32_t timeout_ms);
 void sipster_pcm_wake(void);
 
 int sipster_conf_connect(int32_t source, int32_t sink, sipster_error *err);

@@ -901,9 +901,10 @@ impl Drop for PcmPort {
 }
 
 /// Blocks until the bridge's clock moved audio through a PCM port, or
-/// `timeout_ms` passed, or `pcm_wake()`. For one servicing thread only.
-pub fn pcm_wait(timeout_ms: u32) {
-    unsafe { ffi::sipster_pcm_wait(timeout_ms) }
+/// `timeout_ms` passed, or `pcm_wake()`; true when audio moved. For one
+/// servicing thread only.
+pub fn pcm_wait(timeout_ms: u32) -> bool {
+    unsafe { ffi::sipster_pcm_wait(timeout_ms) != 0 }
 }
 
 /// Ends the servicing thread's current `pcm_wait` at once.
