@@ -21,7 +21,7 @@ const { runSipp } = require('../helpers/sipp');
 
 const SECONDS = 60;
 
-test(`an unread read stream over a ${SECONDS} s call: bounded buffer, drops counted, RSS flat`, { timeout: (SECONDS + 60) * 1000 }, async () => {
+test(`an unread read stream over a ${SECONDS} s call: bounded buffer, drops counted, RSS flat`, { timeout: (SECONDS + 60) * 1000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipster-unread-'));
   const tone = path.join(dir, '500.ulaw');
   audio.writeToneG711(tone, { freq: 500, seconds: 1, law: 'ulaw' });
@@ -33,7 +33,8 @@ test(`an unread read stream over a ${SECONDS} s call: bounded buffer, drops coun
       state.account = new sipster.Account({ idUri: 'sip:unread@127.0.0.1', mediaConfig: media });
       state.account.on('call', (info, call) => {
         call.once('media', ([audio]) => {
-          state.stream = audio.createReadStream({ maxBufferMs: 2000 }); // never read
+          // 48 kHz: 96 KB/s, so a buffer that grew would show in RSS.
+          state.stream = audio.createReadStream({ sampleRate: 48000, maxBufferMs: 2000 }); // never read
           emit('media');
         });
         call.on('disconnected', () => emit('disconnected'));
@@ -67,6 +68,7 @@ test(`an unread read stream over a ${SECONDS} s call: bounded buffer, drops coun
     // Past the first 10 s (pools and the buffer fill up), RSS is flat.
     const settled = samples.slice(3).map((s) => s.rss);
     const growthMB = (Math.max(...settled) - settled[0]) / 2 ** 20;
+    t.diagnostic(`RSS MB from 12 s on: ${settled.map((r) => (r / 2 ** 20).toFixed(1)).join(' ')}; dropped ${samples[samples.length - 1].dropped}`);
     assert.ok(growthMB < 2, `RSS grew ${growthMB.toFixed(2)} MB over ${SECONDS} s: ${settled.map((r) => (r / 2 ** 20).toFixed(1)).join(' ')}`);
     const last = samples[samples.length - 1];
     // Everything but the last maxBufferMs (100 frames) was dropped and counted.
