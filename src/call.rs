@@ -48,11 +48,19 @@ impl CallCore {
         op: impl FnOnce(&pjsip_sys::Call) -> pjsip_sys::Result<T>,
     ) -> Result<T> {
         let native = self.native.borrow();
+        let ended = || SipsterError::invalid_state(format!("Call.{what}: the call has ended"));
         match native.as_ref() {
-            Some(call) => Ok(op(call)?),
-            None => Err(SipsterError::invalid_state(format!(
-                "Call.{what}: the call has ended"
-            ))),
+            // The far end may hang up before the 'disconnected' event is
+            // delivered here: the shim (or pjsua) knows, and the error is
+            // the same as after the event.
+            Some(call) => op(call).map_err(|e| {
+                if e.status == pjsip_sys::PJSIP_ESESSIONTERMINATED || call.is_finished() {
+                    ended()
+                } else {
+                    e.into()
+                }
+            }),
+            None => Err(ended()),
         }
     }
 

@@ -40,6 +40,10 @@ pub type Result<T> = std::result::Result<T, PjError>;
 /// pjsip status of a string argument that holds a NUL byte.
 const PJ_EINVAL: i32 = 70004;
 
+/// pjsip's "session already terminated" (sip_errno.h): what the shim and
+/// pjsua report for an operation on a call whose dialog has ended.
+pub const PJSIP_ESESSIONTERMINATED: i32 = 171140;
+
 fn new_error() -> ffi::sipster_error {
     ffi::sipster_error {
         status: 0,
