@@ -85,7 +85,7 @@ function collect(stream) {
 }
 
 for (const [sampleRate, frameMs] of [[8000, 20], [16000, 10], [48000, 60]]) {
-  test(`a read stream (${sampleRate} Hz, ${frameMs} ms) gives JS the tone SIPp streams, one frame per chunk`, async () => {
+  test(`a read stream (${sampleRate} Hz, ${frameMs} ms) gives JS the tone SIPp streams, one frame per chunk`, { timeout: 30000 }, async () => {
     const answered = answerNext((media) => {
       const stream = media.createReadStream(sampleRate === 8000 ? undefined : { sampleRate, frameMs });
       return { stream, chunks: collect(stream) };
@@ -113,11 +113,14 @@ async function callSink() {
   const sipp = await startSipp({
     scenario: 'uas_answer_rtp_sink.xml',
     localPort: sippPort,
-    duration: 0,
+    duration: 100, // ring time, as the other tests of this scenario use
     keys: { rtp_sink_port: sink.port },
   });
   const call = account.makeCall(`sip:sink@127.0.0.1:${sippPort}`);
-  const [media] = await new Promise((resolve) => call.once('media', resolve));
+  const [media] = await new Promise((resolve, reject) => {
+    call.once('media', resolve);
+    call.once('disconnected', (info) => reject(new Error(`the call to SIPp failed: ${info.lastStatusCode} ${info.lastReason}`)));
+  });
   return {
     sink,
     call,
@@ -145,7 +148,7 @@ function toneSpan(sink, freq) {
   return hits.length ? { first: hits[0].at, last: hits[hits.length - 1].at, packets: hits.length } : null;
 }
 
-test('a write stream plays JS audio to the far end at its frequency and length; write() pushes back; finish waits for playback', async () => {
+test('a write stream plays JS audio to the far end at its frequency and length; write() pushes back; finish waits for playback', { timeout: 30000 }, async () => {
   const peer = await callSink();
   try {
     const stream = peer.media.createWriteStream();
@@ -169,7 +172,7 @@ test('a write stream plays JS audio to the far end at its frequency and length; 
   }
 });
 
-test('clear() at 1 s of a 5 s write leaves about 1 s at the far end; finish follows at once', async () => {
+test('clear() at 1 s of a 5 s write leaves about 1 s at the far end; finish follows at once', { timeout: 30000 }, async () => {
   const peer = await callSink();
   try {
     const stream = peer.media.createWriteStream();
@@ -188,7 +191,7 @@ test('clear() at 1 s of a 5 s write leaves about 1 s at the far end; finish foll
   }
 });
 
-test("'mark' comes when the audio written before it has played (±100 ms of its last packet at the far end)", async () => {
+test("'mark' comes when the audio written before it has played (±100 ms of its last packet at the far end)", { timeout: 30000 }, async () => {
   const peer = await callSink();
   try {
     const stream = peer.media.createWriteStream();
@@ -215,7 +218,7 @@ test("'mark' comes when the audio written before it has played (±100 ms of its 
   }
 });
 
-test('two write streams into one call mix, as players do', async () => {
+test('two write streams into one call mix, as players do', { timeout: 30000 }, async () => {
   const peer = await callSink();
   try {
     const a = peer.media.createWriteStream();
@@ -243,7 +246,7 @@ async function settledPorts() {
   return last;
 }
 
-test('after the call ends, a read stream ends and a write errors the stream with ERR_SIPSTER_STATE; ports go', async () => {
+test('after the call ends, a read stream ends and a write errors the stream with ERR_SIPSTER_STATE; ports go', { timeout: 30000 }, async () => {
   const baseline = await settledPorts();
   const peer = await callSink();
   const reader = peer.media.createReadStream();
@@ -261,7 +264,7 @@ test('after the call ends, a read stream ends and a write errors the stream with
   await waitUntil(() => sipster.mediaActivePorts === baseline, 3000, `ports back to ${baseline}`);
 });
 
-test('destroy() detaches a stream at once, mid-call', async () => {
+test('destroy() detaches a stream at once, mid-call', { timeout: 30000 }, async () => {
   const peer = await callSink();
   try {
     const withCall = await settledPorts();
@@ -276,7 +279,7 @@ test('destroy() detaches a stream at once, mid-call', async () => {
   }
 });
 
-test('a read stream nobody reads holds at most maxBufferMs and counts what it drops', async () => {
+test('a read stream nobody reads holds at most maxBufferMs and counts what it drops', { timeout: 30000 }, async () => {
   const answered = answerNext((media) => media.createReadStream({ maxBufferMs: 500 }));
   const sipp = sippStreamsTone(500, 4);
   const { result: stream } = await answered;
@@ -293,7 +296,7 @@ test('a read stream nobody reads holds at most maxBufferMs and counts what it dr
   assert.equal((await sipp).code, 0);
 });
 
-test('stream options are checked', async () => {
+test('stream options are checked', { timeout: 30000 }, async () => {
   const player = sipster.createPlayer(writeTone('opts.wav'));
   try {
     const VALUE = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' };
@@ -316,7 +319,7 @@ test('stream options are checked', async () => {
   }
 });
 
-test("a player's read stream gives its file's audio", async () => {
+test("a player's read stream gives its file's audio", { timeout: 30000 }, async () => {
   const player = sipster.createPlayer(writeTone('player.wav', 900, 1));
   try {
     const stream = player.createReadStream({ sampleRate: 16000 });

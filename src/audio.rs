@@ -294,8 +294,14 @@ fn run_pump(pump: &'static Pump) {
         }
         lock(&pump.batch).append(batch);
         if !pump.scheduled.swap(true, Ordering::AcqRel) {
-            if let Some(notify) = pump.notify.get() {
-                notify.call((), ThreadsafeFunctionCallMode::NonBlocking);
+            let queued = pump
+                .notify
+                .get()
+                .is_some_and(|n| n.call((), ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok);
+            if !queued {
+                // Nothing will take this batch: let the next tick try again
+                // rather than leave every stream waiting for good.
+                pump.scheduled.store(false, Ordering::Release);
             }
         }
     }
