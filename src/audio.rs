@@ -376,7 +376,6 @@ pub fn audio_handler(callback: Function<AudioArgs, ()>) -> napi::Result<()> {
 pub struct AudioStreamHandle {
     stream: Arc<Stream>,
     playback: bool,
-    samples_per_frame: u32,
     scratch: Vec<i16>,
 }
 
@@ -389,7 +388,6 @@ impl AudioStreamHandle {
         let playback = direction == PcmDirection::Playback;
         let (sample_rate, frame_ms, ring_ms) = format;
         let port = PcmPort::create(direction, sample_rate, frame_ms, ring_ms)?;
-        let samples_per_frame = port.samples_per_frame() as u32;
         let work = if playback {
             Work::Playback { played_reported: 0 }
         } else {
@@ -402,7 +400,6 @@ impl AudioStreamHandle {
         Ok(AudioStreamHandle {
             stream: register(port, work),
             playback,
-            samples_per_frame,
             scratch: Vec::new(),
         })
     }
@@ -439,11 +436,6 @@ impl AudioStreamHandle {
     #[napi(getter)]
     pub fn id(&self) -> u32 {
         self.stream.id
-    }
-
-    #[napi(getter)]
-    pub fn samples_per_frame(&self) -> u32 {
-        self.samples_per_frame
     }
 
     /// Playback: queues what fits of `pcm` (16-bit little-endian samples)
@@ -494,11 +486,6 @@ impl AudioStreamHandle {
     #[napi]
     pub fn close(&self) {
         unregister(&self.stream);
-    }
-
-    #[napi(getter)]
-    pub fn closed(&self) -> bool {
-        lock(&self.stream.state).port.is_none()
     }
 }
 

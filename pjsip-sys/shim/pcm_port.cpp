@@ -302,12 +302,6 @@ uint64_t sipster_pcm_port_played(const sipster_pcm_port *p) {
   return port->tail.load(std::memory_order_acquire);
 }
 
-uint64_t sipster_pcm_port_queued(const sipster_pcm_port *p) {
-  PcmPort *port = p->port;
-  if (!port) return 0;
-  return port->head.load(std::memory_order_relaxed);
-}
-
 void sipster_pcm_port_destroy(sipster_pcm_port *p) {
   if (!p) return;
   bool tracked;

@@ -289,10 +289,8 @@ uint64_t sipster_pcm_port_overruns(const sipster_pcm_port *p);
 size_t sipster_pcm_port_write(sipster_pcm_port *p, const int16_t *samples, size_t count);
 /* PLAYBACK: drops what is queued and not yet played. */
 void sipster_pcm_port_clear(sipster_pcm_port *p);
-/* PLAYBACK: samples taken off the queue so far (played or cleared), and
- * samples queued so far. */
+/* PLAYBACK: samples taken off the queue so far (played or cleared). */
 uint64_t sipster_pcm_port_played(const sipster_pcm_port *p);
-uint64_t sipster_pcm_port_queued(const sipster_pcm_port *p);
 /* Removes the port from the bridge and frees the handle. */
 void sipster_pcm_port_destroy(sipster_pcm_port *p);
 

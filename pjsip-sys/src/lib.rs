@@ -891,11 +891,6 @@ impl PcmPort {
     pub fn played(&self) -> u64 {
         unsafe { ffi::sipster_pcm_port_played(self.raw.as_ptr()) }
     }
-
-    /// Playback: samples queued so far.
-    pub fn queued(&self) -> u64 {
-        unsafe { ffi::sipster_pcm_port_queued(self.raw.as_ptr()) }
-    }
 }
 
 impl Drop for PcmPort {
