@@ -621,7 +621,7 @@ class Media extends EventEmitter {
   createReadStream(options) {
     const format = streamFormat(options, ['sampleRate', 'frameMs', 'maxBufferMs']);
     const maxBufferMs = optionalMs(options, 'maxBufferMs', 2000, format.frameMs);
-    const handle = this._native.openStream(false, format.sampleRate, format.frameMs, CAPTURE_RING_MS);
+    const handle = this._native.openStream(false, format.sampleRate, format.frameMs);
     return this._track(new MediaReadStream(this, handle, format, maxBufferMs));
   }
 
@@ -671,7 +671,6 @@ class Media extends EventEmitter {
 
 const SAMPLE_RATES = [8000, 16000, 24000, 32000, 48000];
 const FRAME_MS = [10, 20, 40, 60];
-const CAPTURE_RING_MS = 1000;
 // Streams by native id: the audio thread's batches are routed by it.
 const audioStreams = new Map();
 

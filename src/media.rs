@@ -12,7 +12,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use pjsip_sys::{PcmDirection, StreamInfo};
 
-use crate::audio::{AudioStreamHandle, Recorder};
+use crate::audio::{AudioStreamHandle, Recorder, CAPTURE_RING_MS};
 use crate::bridge::{KeepAlive, Owned};
 use crate::call::CallCore;
 use crate::error::{OrThrow, Result, SipsterError};
@@ -334,7 +334,8 @@ impl MediaHandle {
 
     /// A PCM port of this media for JS: `playback` plays what JS writes into
     /// it, else JS reads what the media transmits into the bridge. The
-    /// options were checked by index.js.
+    /// options were checked by index.js; `ring_ms` (playback) defaults to
+    /// the capture rings' size.
     #[napi]
     pub fn open_stream(
         &self,
@@ -342,8 +343,9 @@ impl MediaHandle {
         playback: bool,
         sample_rate: u32,
         frame_ms: u32,
-        ring_ms: u32,
+        ring_ms: Option<u32>,
     ) -> napi::Result<AudioStreamHandle> {
+        let ring_ms = ring_ms.unwrap_or(CAPTURE_RING_MS);
         let what = if playback {
             "createWriteStream"
         } else {
