@@ -27,7 +27,9 @@ export type DeepPartial<T> = T extends (...args: any[]) => any
 
 /**
  * What sipster throws. Argument mistakes are `TypeError`s
- * (`ERR_INVALID_ARG_TYPE`) or `RangeError`s (`ERR_OUT_OF_RANGE`); pjsip
+ * (`ERR_INVALID_ARG_TYPE` for a wrong type, `ERR_INVALID_ARG_VALUE` for the
+ * right type with a value the call cannot take) or `RangeError`s
+ * (`ERR_OUT_OF_RANGE`); pjsip
  * failures are `Error`s with code `ERR_PJSIP`; calls made in the wrong
  * state (library not initialized, call ended, media closed) are `Error`s
  * with code `ERR_SIPSTER_STATE`. A type-only description: no such class is
@@ -35,7 +37,12 @@ export type DeepPartial<T> = T extends (...args: any[]) => any
  */
 export interface SipsterError extends Error {
   /** Which kind of failure this is. */
-  code: 'ERR_INVALID_ARG_TYPE' | 'ERR_OUT_OF_RANGE' | 'ERR_PJSIP' | 'ERR_SIPSTER_STATE';
+  code:
+    | 'ERR_INVALID_ARG_TYPE'
+    | 'ERR_INVALID_ARG_VALUE'
+    | 'ERR_OUT_OF_RANGE'
+    | 'ERR_PJSIP'
+    | 'ERR_SIPSTER_STATE';
   /** The pjsip status (`pj_status_t`) for `ERR_PJSIP` and `ERR_SIPSTER_STATE`. */
   status?: number;
 }

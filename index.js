@@ -253,7 +253,7 @@ const CONFIG_KINDS = ['EpConfig', 'AccountConfig', 'TransportConfig', 'AuthCredI
 function defaultConfig(kind) {
   check('kind', kind, 'string');
   if (!CONFIG_KINDS.includes(kind)) {
-    throw typeError(`kind must be one of ${CONFIG_KINDS.map((k) => `'${k}'`).join(', ')}, not '${kind}'`);
+    throw valueError(`kind must be one of ${CONFIG_KINDS.map((k) => `'${k}'`).join(', ')}, not '${kind}'`);
   }
   return native.defaultConfig(kind);
 }
@@ -383,7 +383,7 @@ class Account extends EventEmitter {
   set default(value) {
     check('default', value, 'boolean');
     if (!value) {
-      throw typeError('default can only be set to true: make another account the default instead');
+      throw valueError('default can only be set to true: make another account the default instead');
     }
     this._native.setDefault();
   }

@@ -20,7 +20,7 @@ const path = require('node:path');
 const sipster = require('..');
 const audio = require('./helpers/audio');
 const { startPeer } = require('./helpers/peer');
-const { TYPE, RANGE, STATE, PJSIP } = require('./helpers/errors');
+const { TYPE, VALUE, RANGE, STATE, PJSIP } = require('./helpers/errors');
 
 const CHILD = path.join(__dirname, 'fixtures', 'bad-input-child.js');
 const { LOOPBACK_MEDIA } = require('./helpers/loopback');
@@ -163,7 +163,7 @@ test('library functions: wrong types, missing arguments, out-of-range values, un
     ['createPlaylist([file, 5])', () => sipster.createPlaylist([file('tone.wav'), 5]), TYPE(/^filenames\[1\] must be a string/)],
     ['createPlaylist([file, missing])', () => sipster.createPlaylist([file('tone.wav'), file('missing.wav')]), PJSIP(/^createPlaylist: /)],
     ['createRecorder()', () => sipster.createRecorder(), TYPE(/^filename must be a string/)],
-    ['createRecorder(file, "mp3")', () => sipster.createRecorder(file('x.wav'), 'mp3'), TYPE(/format must be 'ulaw', 'alaw' or 'pcm', not 'mp3'/)],
+    ['createRecorder(file, "mp3")', () => sipster.createRecorder(file('x.wav'), 'mp3'), VALUE(/format must be 'ulaw', 'alaw' or 'pcm', not 'mp3'/)],
     ['createRecorder(file, 5)', () => sipster.createRecorder(file('x.wav'), 5), TYPE(/^format must be a string/)],
     ['createRecorder(file, "ulaw", -1)', () => sipster.createRecorder(file('x.wav'), 'ulaw', -1), RANGE(/maxSize must be a whole number of bytes >= 0, got -1/)],
     ['createRecorder(file, "ulaw", 1.5)', () => sipster.createRecorder(file('x.wav'), 'ulaw', 1.5), RANGE(/maxSize .* got 1\.5/)],
@@ -171,7 +171,7 @@ test('library functions: wrong types, missing arguments, out-of-range values, un
     ['createRecorder(file, "ulaw", "10")', () => sipster.createRecorder(file('x.wav'), 'ulaw', '10'), TYPE(/^maxSize must be a number/)],
     ['createRecorder(in a missing directory)', () => sipster.createRecorder(file('no/such/dir/x.wav')), PJSIP(/^createRecorder: /)],
     ['defaultConfig()', () => sipster.defaultConfig(), TYPE(/kind/)],
-    ['defaultConfig("Bogus")', () => sipster.defaultConfig('Bogus'), TYPE(/Bogus/)],
+    ['defaultConfig("Bogus")', () => sipster.defaultConfig('Bogus'), VALUE(/Bogus/)],
     ['new Call() by hand', () => new sipster.Call({}), TYPE(/Call objects come from/)],
     ['new Media() by hand', () => new sipster.Media({}), TYPE(/Media objects come from/)],
   ]);
@@ -183,7 +183,7 @@ test('new Transport(): wrong types, out-of-range ports, unknown types and fields
   // A case that wrongly succeeds must not leave a socket behind.
   const make = (...args) => () => keep(new sipster.Transport(...args));
   await matrix(t, [
-    ['type "sctp"', make({ port: 0, boundAddress: '127.0.0.1' }, 'sctp'), TYPE(/^type must be one of 'udp', 'tcp', 'tls', 'udp6', 'tcp6', 'tls6', not 'sctp'/)],
+    ['type "sctp"', make({ port: 0, boundAddress: '127.0.0.1' }, 'sctp'), VALUE(/^type must be one of 'udp', 'tcp', 'tls', 'udp6', 'tcp6', 'tls6', not 'sctp'/)],
     ['type 17', make({ port: 0 }, 17), TYPE(/^type must be a string/)],
     ['config [5060]', make([5060]), TYPE(/^transportConfig must be an object/)],
     ['config "udp", type "tcp"', make('udp', 'tcp'), TYPE(/^transportConfig must be an object/)],
@@ -265,20 +265,20 @@ test('Account methods: wrong types, a Media for a Transport, malformed URIs, hea
     ['setRegistration("yes")', () => account.setRegistration('yes'), TYPE(/^renew must be a boolean/)],
     ['setTransport()', () => account.setTransport(), TYPE(/^transport must be a Transport/)],
     ['setTransport(a Media)', () => account.setTransport(recorder), TYPE(/^transport must be a Transport, got an object/)],
-    ['default = false', () => { account.default = false; }, TYPE(/^default can only be set to true/)],
+    ['default = false', () => { account.default = false; }, VALUE(/^default can only be set to true/)],
     ['default = "x"', () => { account.default = 'x'; }, TYPE(/^default must be a boolean/)],
     ['makeCall()', () => keep(account.makeCall()), TYPE(/^destination must be a string, got undefined/)],
     ['makeCall(5)', () => keep(account.makeCall(5)), TYPE(/^destination must be a string, got number 5/)],
-    ['makeCall("")', () => keep(account.makeCall('')), TYPE(/destination must be a SIP URI/)],
+    ['makeCall("")', () => keep(account.makeCall('')), VALUE(/destination must be a SIP URI/)],
     ['makeCall("not a uri")', () => keep(account.makeCall('not a uri')), PJSIP(/^Account\.makeCall: Invalid Request URI/)],
     ['makeCall("sip:")', () => keep(account.makeCall('sip:')), PJSIP(/^Account\.makeCall: Invalid Request URI/)],
     ['makeCall("<sip:x")', () => keep(account.makeCall('<sip:x')), PJSIP(/^Account\.makeCall: Invalid Request URI/)],
     ['makeCall(uri, "x")', () => keep(account.makeCall(other, 'x')), TYPE(/^options must be an object/)],
     ['makeCall(uri, { headers: [] })', () => keep(account.makeCall(other, { headers: [] })), TYPE(/^options\.headers must be an object/)],
     ['makeCall(uri, { headers: { X: 5 } })', () => keep(account.makeCall(other, { headers: { X: 5 } })), TYPE(/^options\.headers\['X'\] must be a string/)],
-    ['makeCall(uri, { headers: { "Bad Name": "x" } })', () => keep(account.makeCall(other, { headers: { 'Bad Name': 'x' } })), TYPE(/'Bad Name' is not a valid SIP header name/)],
-    ['makeCall(uri, { headers: { "X-A": "v\\r\\nX-Evil: 1" } }) (header injection)', () => keep(account.makeCall(peerUri, { headers: { 'X-A': 'v\r\nX-Evil: 1' } })), TYPE(/X-A/)],
-    ['makeCall(uri, { headers: { "X-A": "v\\nX-Evil: 1" } }) (bare LF)', () => keep(account.makeCall(peerUri, { headers: { 'X-A': 'v\nX-Evil: 1' } })), TYPE(/X-A/)],
+    ['makeCall(uri, { headers: { "Bad Name": "x" } })', () => keep(account.makeCall(other, { headers: { 'Bad Name': 'x' } })), VALUE(/'Bad Name' is not a valid SIP header name/)],
+    ['makeCall(uri, { headers: { "X-A": "v\\r\\nX-Evil: 1" } }) (header injection)', () => keep(account.makeCall(peerUri, { headers: { 'X-A': 'v\r\nX-Evil: 1' } })), VALUE(/X-A/)],
+    ['makeCall(uri, { headers: { "X-A": "v\\nX-Evil: 1" } }) (bare LF)', () => keep(account.makeCall(peerUri, { headers: { 'X-A': 'v\nX-Evil: 1' } })), VALUE(/X-A/)],
   ]);
 });
 
@@ -353,23 +353,23 @@ test('Call methods on a live call: wrong types, out-of-range codes, malformed UR
     ['hangup("486")', () => call.hangup('486'), TYPE(/^statusCode must be an integer, got string 486/)],
     ['hangup(486.5)', () => call.hangup(486.5), TYPE(/^statusCode must be an integer/)],
     ['hangup(603, 5)', () => call.hangup(603, 5), TYPE(/^reason must be a string/)],
-    ['hangup(603, "x", { headers: { "a b": "x" } })', () => call.hangup(603, 'x', { headers: { 'a b': 'x' } }), TYPE(/'a b' is not a valid SIP header name/)],
+    ['hangup(603, "x", { headers: { "a b": "x" } })', () => call.hangup(603, 'x', { headers: { 'a b': 'x' } }), VALUE(/'a b' is not a valid SIP header name/)],
     ['answer() on an outgoing call', () => call.answer(), PJSIP(/^Call\.answer: /)],
     ['transfer()', () => call.transfer(), TYPE(/^destination must be a string, got undefined/)],
     ['transfer(5)', () => call.transfer(5), TYPE(/^destination must be a string, got number 5/)],
-    ['transfer("")', () => call.transfer(''), TYPE(/destination must be a SIP URI/)],
+    ['transfer("")', () => call.transfer(''), VALUE(/destination must be a SIP URI/)],
     ['transfer("not a uri")', () => call.transfer('not a uri'), PJSIP(/^Call\.transfer: .*URI/)],
     ['transfer("sip:")', () => call.transfer('sip:'), PJSIP(/^Call\.transfer: .*URI/)],
     ['transfer("<sip:x")', () => call.transfer('<sip:x'), PJSIP(/^Call\.transfer: .*URI/)],
     ['dtmf()', () => call.dtmf(), TYPE(/^digits must be a string/)],
     ['dtmf(5)', () => call.dtmf(5), TYPE(/^digits must be a string, got number 5/)],
-    ['dtmf("")', () => call.dtmf(''), TYPE(/^Call\.dtmf: digits must be 0-9, \*, # or A-D, got ''/)],
-    ['dtmf("12x")', () => call.dtmf('12x'), TYPE(/^Call\.dtmf: digits must be .* got '12x'/)],
+    ['dtmf("")', () => call.dtmf(''), VALUE(/^Call\.dtmf: digits must be 0-9, \*, # or A-D, got ''/)],
+    ['dtmf("12x")', () => call.dtmf('12x'), VALUE(/^Call\.dtmf: digits must be .* got '12x'/)],
     ['hold("x")', () => call.hold('x'), TYPE(/^options must be an object/)],
     ['hold({ headers: ["x"] })', () => call.hold({ headers: ['x'] }), TYPE(/^options\.headers must be an object/)],
-    ['reinvite({ headers: { "a b": "x" } })', () => call.reinvite({ headers: { 'a b': 'x' } }), TYPE(/'a b' is not a valid SIP header name/)],
+    ['reinvite({ headers: { "a b": "x" } })', () => call.reinvite({ headers: { 'a b': 'x' } }), VALUE(/'a b' is not a valid SIP header name/)],
     ['update(5)', () => call.update(5), TYPE(/^options must be an object/)],
-    ['reinvite({ headers: { "X-A": "v\\r\\nX-Evil: 1" } }) (header injection)', () => call.reinvite({ headers: { 'X-A': 'v\r\nX-Evil: 1' } }), TYPE(/X-A/)],
+    ['reinvite({ headers: { "X-A": "v\\r\\nX-Evil: 1" } }) (header injection)', () => call.reinvite({ headers: { 'X-A': 'v\r\nX-Evil: 1' } }), VALUE(/X-A/)],
     ['getStatsDump("yes")', () => call.getStatsDump('yes'), TYPE(/^inclMediaStats must be a boolean/)],
     ['getStatsDump(true, 5)', () => call.getStatsDump(true, 5), TYPE(/^indent must be a string/)],
   ]);
@@ -392,8 +392,8 @@ test('Call.answer() on an incoming call: out-of-range codes, wrong types, status
     ['answer(486, 5)', () => call.answer(486, 5), TYPE(/^reason must be a string/)],
     ['answer(180, "x", "y")', () => call.answer(180, 'x', 'y'), TYPE(/^options must be an object/)],
     ['answer(180, "x", { headers: { X: 1 } })', () => call.answer(180, 'x', { headers: { X: 1 } }), TYPE(/^options\.headers\['X'\] must be a string/)],
-    ['answer(486, "Busy\\r\\nX-Evil: 1") (status-line injection)', () => call.answer(486, 'Busy\r\nX-Evil: 1'), TYPE(/reason/)],
-    ['answer(486, "x", { headers: { "X-A": "b\\nX-Evil: 2" } }) (header injection)', () => call.answer(486, 'x', { headers: { 'X-A': 'b\nX-Evil: 2' } }), TYPE(/X-A/)],
+    ['answer(486, "Busy\\r\\nX-Evil: 1") (status-line injection)', () => call.answer(486, 'Busy\r\nX-Evil: 1'), VALUE(/reason/)],
+    ['answer(486, "x", { headers: { "X-A": "b\\nX-Evil: 2" } }) (header injection)', () => call.answer(486, 'x', { headers: { 'X-A': 'b\nX-Evil: 2' } }), VALUE(/X-A/)],
   ]);
   await t.test('the call can still be answered and hung up', async () => {
     if (call.state === 'disconnected') assert.fail('a refused answer() ended the call');
@@ -569,9 +569,9 @@ test('after shutdown() (child process): library calls and every object from befo
 
 test('inputs that reach pjproject asserts (each in its own child process): refused, no abort', async (t) => {
   const cases = [
-    ['createPlayer("")', TYPE(/^createPlayer: a file name must not be empty/)],
-    ['createPlaylist(["", ""])', TYPE(/^createPlaylist: a file name must not be empty/)],
-    ['createRecorder("")', TYPE(/^createRecorder: a file name must not be empty/)],
+    ['createPlayer("")', VALUE(/^createPlayer: a file name must not be empty/)],
+    ['createPlaylist(["", ""])', VALUE(/^createPlaylist: a file name must not be empty/)],
+    ['createRecorder("")', VALUE(/^createRecorder: a file name must not be empty/)],
     ['recorder.adjustTxLevel(1e9)', RANGE(/^Media\.adjustTxLevel: level/)],
     ['recorder.adjustRxLevel(1e9)', RANGE(/^Media\.adjustRxLevel: level/)],
     ['recorder.adjustTxLevel(Number.MAX_VALUE)', RANGE(/^Media\.adjustTxLevel: level/)],

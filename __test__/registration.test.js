@@ -11,7 +11,7 @@ const sipster = require('..');
 const { freePort } = require('./helpers/ports');
 const { startSipp, parseMessages, findMessages, header } = require('./helpers/sipp');
 const { record, incomingCalls, waitUntil, sleep, ACCOUNT_EVENTS } = require('./helpers/events');
-const { TYPE } = require('./helpers/errors');
+const { TYPE, VALUE } = require('./helpers/errors');
 
 const REALM = 'sipster.test';
 
@@ -248,7 +248,7 @@ test('getInfo() and the default account: an incoming call no account matches goe
 
     assert.throws(() => {
       one.default = false;
-    }, TYPE(/default can only be set to true/));
+    }, VALUE(/default can only be set to true/));
     assert.throws(() => {
       one.default = 'yes';
     }, TYPE(/default must be a boolean/));

@@ -103,9 +103,11 @@ class UasAccount : public Account {
 
 int main(int argc, char **argv) {
   int port = 0;
+  unsigned max_calls = 4;
   for (int i = 1; i < argc; i++) {
     if (!std::strcmp(argv[i], "--port") && i + 1 < argc) port = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--record") && i + 1 < argc) g_record_dir = argv[++i];
+    else if (!std::strcmp(argv[i], "--max-calls") && i + 1 < argc) max_calls = std::atoi(argv[++i]);
   }
 
   Endpoint ep;
@@ -117,6 +119,7 @@ int main(int argc, char **argv) {
     cfg.logConfig.level = 0;
     cfg.logConfig.consoleLevel = 0;
     cfg.medConfig.sndAutoCloseTime = -1;
+    cfg.uaConfig.maxCalls = max_calls;
     ep.libInit(cfg);
     ep.audDevManager().setNullDev();
 

@@ -151,6 +151,37 @@ function buildNative() {
   return { dir, binary: out, command: `g++ ${args.join(' ')}` };
 }
 
+// The pjsua2 Python UAS runs in a venv that the bench makes (once, kept in
+// bench/.venv) with PyPI's pjsua2-python: the binding a Python user would
+// pick, with its own bundled pjproject. null when pip cannot get it; the
+// phases then run without the Python column.
+let pythonBin = null;
+
+function preparePython() {
+  const venv = path.join(__dirname, '.venv');
+  const bin = path.join(venv, 'bin', 'python');
+  const probe = () => spawnSync(bin, ['-c', 'import pjsua2, importlib.metadata as m; print(m.version("pjsua2-python"))'], { encoding: 'utf8' });
+  let r = fs.existsSync(bin) ? probe() : null;
+  if (!r || r.status !== 0) {
+    log(`making ${path.relative(ROOT, venv)} with pjsua2-python from PyPI`);
+    const steps = [
+      ['python3', ['-m', 'venv', venv]],
+      [path.join(venv, 'bin', 'pip'), ['install', '--quiet', 'pjsua2-python']],
+    ];
+    for (const [cmd, args] of steps) {
+      const out = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      if (out.status !== 0) {
+        log(`no pjsua2 Python column: ${cmd} ${args.join(' ')}: ${`${out.stderr}`.trim().slice(-300)}`);
+        return null;
+      }
+    }
+    r = probe();
+    if (r.status !== 0) return null;
+  }
+  pythonBin = bin;
+  return { python: bin, pjsua2Python: r.stdout.trim() };
+}
+
 function lineReader(stream) {
   const lines = [];
   const waiters = [];
@@ -211,11 +242,15 @@ async function startUas(kind, opts = {}) {
     ui.gc = () => ui.request({ type: 'gc' });
     ui.quit = () => child.send({ type: 'quit' });
   } else {
+    // native and python speak the same stdin protocol
     const args = opts.recordDir ? ['--record', opts.recordDir] : [];
-    child = spawn(nativeBinary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    if (opts.maxCalls) args.push('--max-calls', String(opts.maxCalls));
+    child = kind === 'python'
+      ? spawn(pythonBin, [path.join(__dirname, 'python-uas.py'), ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(nativeBinary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const next = lineReader(child.stdout);
     const first = await next(15000);
-    if (!first.startsWith('READY ')) throw new Error(`native UAS: ${first}`);
+    if (!first.startsWith('READY ')) throw new Error(`${kind} UAS: ${first}`);
     ui.port = Number(first.split(' ')[1]);
     ui.stats = async () => {
       child.stdin.write('stats\n');
@@ -272,7 +307,7 @@ async function waitCalls(uas, n, limitMs) {
 
 // Runs SIPp against the UAS; stops it at once if the UAS dies (SIPp would
 // otherwise wait out its 30 s response timeouts).
-async function sippCalls(uas, { calls, rate, scenario = 'uac_call', duration = CFG.talkMs, timeoutMs }) {
+async function sippCalls(uas, { calls, rate, scenario = 'uac_call', duration = CFG.talkMs, timeoutMs, maxOpen = CFG.maxOpen }) {
   const t = Date.now();
   const sipp = await startSipp({
     scenario,
@@ -281,7 +316,7 @@ async function sippCalls(uas, { calls, rate, scenario = 'uac_call', duration = C
     calls,
     rate,
     duration,
-    extraArgs: ['-l', String(CFG.maxOpen)],
+    extraArgs: ['-l', String(maxOpen)],
     timeoutMs: timeoutMs ?? Math.ceil((calls / rate) * 1000 * 2) + 30000,
   });
   const uasDied = uas.exit.then(async () => {
@@ -370,14 +405,16 @@ async function idleCpuRate(uas, ms = 4000) {
   return { preciseMsPerS: (cpuPreciseMs(uas.pid) - a) / (ms / 1000), statMsPerS: (cpuMs(uas.pid) - b) / (ms / 1000) };
 }
 
-// Both UASes stay up for the whole phase and take turns: chunks of calls in
-// the order sipster, native, native, sipster, ... so that load from
-// elsewhere on the machine falls on both alike. One capture covers both.
+// The UASes (sipster, native and, when its venv could be made, pjsua2
+// Python) stay up for the whole phase and take turns: chunks of calls in
+// the order sipster, native, python, python, native, sipster, ... so that
+// load from elsewhere on the machine falls on all alike. One capture covers
+// all.
 async function phaseCost(workDir) {
   const { calls, rate, warmup, chunks } = CFG.cost;
   const per = Math.ceil(calls / chunks);
   log(`cost: ${calls} calls each at ${rate}/s, in ${chunks} alternating chunks of ${per}`);
-  const kinds = ['sipster', 'native'];
+  const kinds = pythonBin ? ['sipster', 'native', 'python'] : ['sipster', 'native'];
   const uas = {};
   for (const kind of kinds) uas[kind] = await startUas(kind);
   try {
@@ -660,55 +697,84 @@ async function phaseMemory(kind, recordDir) {
   }
 }
 
-async function phaseMedia(kind, recordDir, media = 'record') {
-  log(`media: ${kind}, ${media}`);
+// CPU of `kind` with `counts` concurrent RTP calls in turn (4 = stock
+// PJSUA_MAX_CALLS), in one UAS process after a warm-up round with RTP, so
+// that a long-running server's state (V8's optimised code) is what is
+// measured. Per count: CPU % of a core per call, and by thread.
+async function phaseMedia(kind, recordDir, media = 'record', counts = [4]) {
+  log(`media: ${kind}, ${media}, ${counts.join('/')} calls`);
   const sound = path.join(recordDir, '..', 'sound.wav');
   if (!fs.existsSync(sound)) execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', sound, 'synth', '10', 'sine', '440']);
-  const uas = await startUas(kind, { record: true, recordDir, media, sound });
+  const maxCalls = Math.max(...counts);
+  const uas = await startUas(kind, { record: true, recordDir, media, sound, maxCalls });
+  const pcapMs = pcapDurationMs('g711a.pcap');
+  const windowMs = Math.min(5000, pcapMs - 1500);
+  // One round of `calls` RTP calls; the CPU of a window in its middle.
+  const round = async (calls) => {
+    const run = sippCalls(uas, { scenario: 'uac_call_rtp', calls, rate: 50, duration: pcapMs + 300, maxOpen: calls });
+    const up = await waitCalls(uas, calls, 5000);
+    await sleep(500);
+    const p0 = cpuPreciseMs(uas.pid);
+    const b0 = cpuByThread(uas.pid);
+    const t0 = process.hrtime.bigint();
+    await sleep(windowMs);
+    const p1 = cpuPreciseMs(uas.pid);
+    const b1 = cpuByThread(uas.pid);
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const threads = {};
+    for (const [role, ms] of Object.entries(b1)) threads[role] = ms - (b0[role] || 0);
+    const res = await run;
+    await waitCalls(uas, 0, 3000);
+    await sleep(700);
+    return { up, successful: res.successful, secs, precise: p1 - p0, threads };
+  };
   try {
     await sippCalls(uas, { calls: 4, rate: 20 }); // warm-up, no RTP
     await waitCalls(uas, 0, 3000);
-    await sleep(1000);
+    await round(maxCalls); // warm-up with RTP, not counted
     const idle = await idleCpuRate(uas, 3000);
-    const pcapMs = pcapDurationMs('g711a.pcap');
-    const windowMs = Math.min(5000, pcapMs - 1500);
-    const rounds = [];
-    for (let round = 0; round < CFG.mediaRounds; round++) {
-      const run = sippCalls(uas, { scenario: 'uac_call_rtp', calls: 4, rate: 50, duration: pcapMs + 300 });
-      const up = await waitCalls(uas, 4, 5000);
-      await sleep(500);
-      const p0 = cpuPreciseMs(uas.pid);
-      const s0 = cpuMs(uas.pid);
-      const t0 = process.hrtime.bigint();
-      await sleep(windowMs);
-      const p1 = cpuPreciseMs(uas.pid);
-      const s1 = cpuMs(uas.pid);
-      const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-      const res = await run;
-      rounds.push({ up, successful: res.successful, secs, precise: p1 - p0, stat: s1 - s0 });
-      await waitCalls(uas, 0, 3000);
-      await sleep(700);
+    const byCount = {};
+    for (const calls of counts) {
+      const rounds = [];
+      for (let i = 0; i < CFG.mediaRounds; i++) rounds.push(await round(calls));
+      const secs = rounds.reduce((a, r) => a + r.secs, 0);
+      const msPerS = rounds.reduce((a, r) => a + r.precise, 0) / secs;
+      const threads = {};
+      for (const r of rounds) for (const [role, ms] of Object.entries(r.threads)) threads[role] = (threads[role] || 0) + ms / secs;
+      const perCallPct = (ms) => r2((ms / calls / 1000) * 100, 3);
+      byCount[calls] = {
+        calls,
+        rounds: rounds.length,
+        callsUp: rounds.every((r) => r.up),
+        successful: rounds.reduce((a, r) => a + r.successful, 0),
+        windowS: r2(secs, 2),
+        cpuPct: r2((msPerS / 1000) * 100, 3),
+        cpuPctPerCall: perCallPct(msPerS),
+        cpuPctPerCallNetOfIdle: perCallPct(msPerS - idle.preciseMsPerS),
+        cpuPctPerCallByThread: Object.fromEntries(Object.entries(threads).map(([role, ms]) => [role, perCallPct(ms)])),
+      };
     }
     const st = await uas.stats();
-    const secs = rounds.reduce((a, r) => a + r.secs, 0);
-    const precise = rounds.reduce((a, r) => a + r.precise, 0) / secs; // ms of CPU per s
-    const stat = rounds.reduce((a, r) => a + r.stat, 0) / secs;
-    return {
-      kind,
-      media,
-      calls: 4,
-      rounds: rounds.length,
-      callsUp: rounds.every((r) => r.up),
-      successful: rounds.reduce((a, r) => a + r.successful, 0),
-      recorders: st.recorders,
-      windowS: r2(secs, 2),
-      cpuPctPerCall: r2((precise / 4 / 1000) * 100, 3),
-      cpuPctPerCallNetOfIdle: r2(((precise - idle.preciseMsPerS) / 4 / 1000) * 100, 3),
-      cpuPctPerCallStat: r2((stat / 4 / 1000) * 100, 2),
-      idleCpuPct: r2((idle.preciseMsPerS / 1000) * 100, 3),
-    };
+    return { kind, media, recorders: st.recorders, idleCpuPct: r2((idle.preciseMsPerS / 1000) * 100, 3), ...byCount[maxCalls], byCount };
   } finally {
     await uas.stop();
+  }
+}
+
+// The floor of any JS that touches audio every 20 ms: the main-thread CPU
+// of a Node process that does nothing but wake on a 20 ms interval (the
+// JIT warm, as in the media phases), in % of a core.
+async function phaseWakeFloor(seconds = 5) {
+  log('media: Node wake floor (a 20 ms interval, nothing else)');
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 20)'], { stdio: 'ignore' });
+  try {
+    await sleep(2000);
+    const mainMs = () => Number(fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+    const a = mainMs();
+    await sleep(seconds * 1000);
+    return { seconds, mainCpuPct: r2(((mainMs() - a) / (seconds * 1000)) * 100, 3) };
+  } finally {
+    child.kill();
   }
 }
 
@@ -751,11 +817,13 @@ async function phaseStreams(recordDir) {
   // Alternating rounds, so that load from elsewhere falls on both alike.
   for (let round = 0; round < (QUICK ? 1 : 2); round++) {
     for (const media of round % 2 ? ['streams', 'files'] : ['files', 'streams']) {
-      const r = await phaseMedia('sipster', recordDir, media);
+      const r = await phaseMedia('sipster', recordDir, media, [1, 2, 3, 4]);
       (out.cpu[media] ||= []).push(r);
     }
   }
   out.cpu.native = [await phaseMedia('native', recordDir)];
+  out.wakeFloor = await phaseWakeFloor();
+  if (argv.includes('--no-probes')) return out; // the CPU part only
   out.latency = runProbe('stream-latency.js', [String(QUICK ? 100 : 300)]);
   out.clock = runProbe('stream-clock.js', [String(QUICK ? 5 : 10)]);
   return out;
@@ -809,27 +877,35 @@ function soakPoints(soak) {
 }
 
 function render(res) {
-  const rows = [['metric', 'sipster', 'native pjsua2', 'sipster/native', 'target', 'met']];
+  // Rows of 6 cells leave the pjsua2 Python column (the 4th) empty.
+  const rows = [['metric', 'sipster', 'native pjsua2', 'pjsua2 Python', 'sipster/native', 'target', 'met']];
   const c = res.cost;
   if (c) {
     const s = c.sipster;
     const n = c.native;
+    const p = c.python || null;
+    const pv = (f) => (p ? f(p) : '-');
     const cr = ratio(s.cpuMsPerCall, n.cpuMsPerCall);
-    rows.push([`calls OK (${s.calls} at ${s.rate}/s)`, `${s.successful}/${s.calls}`, `${n.successful}/${n.calls}`, '', '100%',
-      s.successful === s.calls && n.successful === n.calls ? 'yes' : 'NO']);
-    rows.push(['CPU per call, ms (utime+stime)', s.cpuMsPerCall, n.cpuMsPerCall, cr, '<= 1.25x', cr !== null && cr <= 1.25 ? 'yes' : 'NO']);
-    rows.push(['CPU per call net of idle, ms', s.cpuMsPerCallNetOfIdle, n.cpuMsPerCallNetOfIdle,
-      ratio(s.cpuMsPerCallNetOfIdle, n.cpuMsPerCallNetOfIdle), '', '']);
-    const roles = [...new Set([...Object.keys(s.cpuMsPerCallByThread), ...Object.keys(n.cpuMsPerCallByThread)])];
-    for (const role of roles) {
-      if (!s.cpuMsPerCallByThread[role] && !n.cpuMsPerCallByThread[role]) continue;
-      rows.push([`  of which thread "${role}", ms`, s.cpuMsPerCallByThread[role] ?? 0, n.cpuMsPerCallByThread[role] ?? 0, '', '', '']);
+    const allOk = [s, n, p].every((x) => !x || x.successful === x.calls);
+    rows.push([`calls OK (${s.calls} at ${s.rate}/s)`, `${s.successful}/${s.calls}`, `${n.successful}/${n.calls}`, pv((x) => `${x.successful}/${x.calls}`), '', '100%',
+      allOk ? 'yes' : 'NO']);
+    rows.push(['CPU per call, ms (utime+stime)', s.cpuMsPerCall, n.cpuMsPerCall, pv((x) => x.cpuMsPerCall), cr, '<= 1.25x native', cr !== null && cr <= 1.25 ? 'yes' : 'NO']);
+    if (p) {
+      rows.push(['  sipster / pjsua2 Python', '', '', '', ratio(s.cpuMsPerCall, p.cpuMsPerCall), '< 1 (below Python)', s.cpuMsPerCall < p.cpuMsPerCall ? 'yes' : 'NO']);
     }
-    rows.push(['idle CPU, ms/s', s.idleCpuPreciseMsPerS, n.idleCpuPreciseMsPerS, ratio(s.idleCpuPreciseMsPerS, n.idleCpuPreciseMsPerS), '', '']);
+    rows.push(['CPU per call net of idle, ms', s.cpuMsPerCallNetOfIdle, n.cpuMsPerCallNetOfIdle, pv((x) => x.cpuMsPerCallNetOfIdle),
+      ratio(s.cpuMsPerCallNetOfIdle, n.cpuMsPerCallNetOfIdle), '', '']);
+    const byThread = [s, n, p].filter(Boolean).map((x) => x.cpuMsPerCallByThread);
+    const roles = [...new Set(byThread.flatMap((t) => Object.keys(t)))];
+    for (const role of roles) {
+      if (byThread.every((t) => !t[role])) continue;
+      rows.push([`  of which thread "${role}", ms`, s.cpuMsPerCallByThread[role] ?? 0, n.cpuMsPerCallByThread[role] ?? 0, pv((x) => x.cpuMsPerCallByThread[role] ?? 0), '', '', '']);
+    }
+    rows.push(['idle CPU, ms/s', s.idleCpuPreciseMsPerS, n.idleCpuPreciseMsPerS, pv((x) => x.idleCpuPreciseMsPerS), ratio(s.idleCpuPreciseMsPerS, n.idleCpuPreciseMsPerS), '', '']);
     const d = r2(s.inviteTo200.p50 - n.inviteTo200.p50, 3);
-    rows.push(['INVITE->200 median, ms', s.inviteTo200.p50, n.inviteTo200.p50, ratio(s.inviteTo200.p50, n.inviteTo200.p50),
+    rows.push(['INVITE->200 median, ms', s.inviteTo200.p50, n.inviteTo200.p50, pv((x) => x.inviteTo200.p50), ratio(s.inviteTo200.p50, n.inviteTo200.p50),
       '<= native + 0.5 ms', d !== null && d <= 0.5 ? `yes (+${d})` : `NO (+${d})`]);
-    rows.push(['INVITE->200 p99, ms', s.inviteTo200.p99, n.inviteTo200.p99, ratio(s.inviteTo200.p99, n.inviteTo200.p99), '', '']);
+    rows.push(['INVITE->200 p99, ms', s.inviteTo200.p99, n.inviteTo200.p99, pv((x) => x.inviteTo200.p99), ratio(s.inviteTo200.p99, n.inviteTo200.p99), '', '']);
   }
   const r = res.rate;
   if (r) {
@@ -837,7 +913,7 @@ function render(res) {
     const off = r.sipsterGuardOff;
     const n = r.native;
     const desc = (x) => (x ? `${x.highestSafeRate ?? '<20'}${x.aborted ? ` (abort at ${x.firstFailingRate})` : x.firstFailingRate ? ` (fails at ${x.firstFailingRate})` : ''}` : '');
-    rows.push(['highest safe rate, calls/s (guard on)', desc(g), desc(n), ratio(g?.highestSafeRate, n?.highestSafeRate), '', '']);
+    rows.push(['highest safe rate, calls/s (guard on)', desc(g), desc(n), r.python ? desc(r.python) : '-', ratio(g?.highestSafeRate, n?.highestSafeRate), '', '']);
     rows.push(['highest safe rate, calls/s (guard off)', desc(off), desc(n), ratio(off?.highestSafeRate, n?.highestSafeRate), '', '']);
     if (res.wakeup) {
       rows.push(['baseline: Node worker->main hop, p50/p99 us', `${res.wakeup.p50}/${res.wakeup.p99}`, '-', '', '', '']);
@@ -889,19 +965,56 @@ function render(res) {
     rows.push(['streams: CPU % of a core per call, player + recorder', files, native, ratio(files, native), '', '']);
     rows.push(['streams: CPU % per call, read + write stream, JS echo', streams, native, ratio(streams, native),
       'within 10% of player + recorder', over <= 10 ? `yes (${over}%)` : `NO (${over}%)`]);
-    const l = st.latency;
-    const budget = 30 + l.frameMs;
-    rows.push([`streams: RTP in -> 'data', p50/p99 ms (${l.samples} bursts)`, `${l.rtpToData.p50}/${l.rtpToData.p99}`, '-', '',
-      `p99 < ${budget}`, l.rtpToData.p99 < budget ? 'yes' : 'NO']);
-    rows.push([`streams: write() -> RTP out, p50/p99 ms (${l.samples} bursts)`, `${l.writeToRtp.p50}/${l.writeToRtp.p99}`, '-', '',
-      `p99 < ${budget}`, l.writeToRtp.p99 < budget ? 'yes' : 'NO']);
-    const c = st.clock;
-    rows.push([`streams: clock thread per 20 ms tick, ${c.pairs} streamed pairs, mean ms`, c.clockMsPerTick, '-', '', '< 20', c.clockMsPerTick < 20 ? 'yes' : 'NO']);
-    rows.push([`  frames delivered / expected (${c.seconds} s), dropped`, `${c.framesDelivered}/${c.framesExpected}, ${c.dropped}`, '-', '', 'none lost',
-      c.dropped === 0 && c.framesDelivered >= c.framesExpected * 0.99 ? 'yes' : 'NO']);
-    rows.push(['  longest gap between audio batches in JS, ms', c.longestBatchGapMs, '-', '', '', '']);
+    // Least squares over 1..4 calls: CPU = fixed + marginal * calls.
+    const fit = (runs) => {
+      const pts = runs.flatMap((x) => Object.values(x.byCount || {}).map((b) => [b.calls, b.cpuPct]));
+      const n = pts.length;
+      const mx = pts.reduce((a, [x]) => a + x, 0) / n;
+      const my = pts.reduce((a, [, y]) => a + y, 0) / n;
+      const sxx = pts.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+      const slope = sxx ? pts.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / sxx : null;
+      return slope === null ? null : { marginal: r2(slope, 3), fixed: r2(my - slope * mx, 3) };
+    };
+    const fitFiles = fit(st.cpu.files);
+    const fitStreams = fit(st.cpu.streams);
+    if (fitFiles && fitStreams) {
+      const overMarginal = r2(((fitStreams.marginal - fitFiles.marginal) / fitFiles.marginal) * 100, 1);
+      rows.push(['streams: marginal CPU % per added call (fit over 1..4 calls), files / streams', `${fitFiles.marginal} / ${fitStreams.marginal}`, '-', '',
+        'within 10%', overMarginal <= 10 ? `yes (${overMarginal}%)` : `NO (${overMarginal}%)`]);
+      rows.push(['streams: fixed CPU % of a core (the fit at 0 calls), files / streams', `${fitFiles.fixed} / ${fitStreams.fixed}`, '-', '', '', '']);
+    }
+    if (st.wakeFloor) {
+      const floorPerCall = r2(st.wakeFloor.mainCpuPct / 4, 3);
+      rows.push(['streams: floor, a bare Node 20 ms interval: main thread % of a core (per call at 4)', `${st.wakeFloor.mainCpuPct} (${floorPerCall})`, '-', '',
+        '', `files + floor = +${r2((floorPerCall / files) * 100, 1)}%`]);
+    }
+    const byThread = (runs) => {
+      const roles = {};
+      for (const x of runs) for (const [role, v] of Object.entries(x.cpuPctPerCallByThread || {})) roles[role] = (roles[role] || 0) + v / runs.length;
+      return roles;
+    };
+    const fileThreads = byThread(st.cpu.files);
+    const streamThreads = byThread(st.cpu.streams);
+    const nativeThreads = byThread(st.cpu.native);
+    for (const role of new Set([...Object.keys(fileThreads), ...Object.keys(streamThreads)])) {
+      rows.push([`  of which thread "${role}", files / streams`, `${r2(fileThreads[role] || 0, 3)} / ${r2(streamThreads[role] || 0, 3)}`,
+        r2(nativeThreads[role] || 0, 3), '', '', '']);
+    }
+    if (st.latency) {
+      const l = st.latency;
+      const budget = 30 + l.frameMs;
+      rows.push([`streams: RTP in -> 'data', p50/p99 ms (${l.samples} bursts)`, `${l.rtpToData.p50}/${l.rtpToData.p99}`, '-', '',
+        `p99 < ${budget}`, l.rtpToData.p99 < budget ? 'yes' : 'NO']);
+      rows.push([`streams: write() -> RTP out, p50/p99 ms (${l.samples} bursts)`, `${l.writeToRtp.p50}/${l.writeToRtp.p99}`, '-', '',
+        `p99 < ${budget}`, l.writeToRtp.p99 < budget ? 'yes' : 'NO']);
+      const c = st.clock;
+      rows.push([`streams: clock thread per 20 ms tick, ${c.pairs} streamed pairs, mean ms`, c.clockMsPerTick, '-', '', '< 20', c.clockMsPerTick < 20 ? 'yes' : 'NO']);
+      rows.push([`  frames delivered / expected (${c.seconds} s), dropped`, `${c.framesDelivered}/${c.framesExpected}, ${c.dropped}`, '-', '', 'none lost',
+        c.dropped === 0 && c.framesDelivered >= c.framesExpected * 0.99 ? 'yes' : 'NO']);
+      rows.push(['  longest gap between audio batches in JS, ms', c.longestBatchGapMs, '-', '', '', '']);
+    }
   }
-  return table(rows);
+  return table(rows.map((row) => (row.length === 6 ? [...row.slice(0, 3), '', ...row.slice(3)] : row)));
 }
 
 // ---- main ----------------------------------------------------------------------
@@ -916,6 +1029,7 @@ async function main() {
   const built = buildNative();
   nativeBinary = built.binary;
   res.nativeBuild = built.command;
+  if (want('cost') || want('rate')) res.python = preparePython();
   try {
     if (want('cost')) {
       res.cost = await phaseCost(workDir);
@@ -924,6 +1038,7 @@ async function main() {
       res.wakeup = await phaseWakeup();
       res.rate = {};
       res.rate.native = await phaseRate('native', 'native', {});
+      if (pythonBin) res.rate.python = await phaseRate('pjsua2 Python', 'python', {});
       res.rate.sipsterGuardOn = await phaseRate('sipster, admission guard on', 'sipster', { admissionGuard: true, latency: true });
       res.rate.sipsterGuardOff = await phaseRate('sipster, admission guard off', 'sipster', { admissionGuard: false });
     }

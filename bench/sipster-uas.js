@@ -15,7 +15,7 @@
 //   <- { type: 'quit' }           shuts the library down and exits
 //
 // Options: { admissionGuard = true, record = false, recordDir, latency = false,
-//            media = 'record' | 'files' | 'streams', sound }
+//            media = 'record' | 'files' | 'streams', sound, maxCalls = 4 }
 //   media (with record): what each call's audio goes through:
 //     record   a recorder of the caller (the default);
 //     files    a looping player of `sound` to the caller and a recorder;
@@ -70,7 +70,7 @@ v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
 
 sipster.init(
-  { logConfig: { level: 0, consoleLevel: 0 } },
+  { logConfig: { level: 0, consoleLevel: 0 }, uaConfig: { maxCalls: opts.maxCalls || 4 } },
   { admissionGuard: opts.admissionGuard !== false },
 );
 const transport = new sipster.Transport({ port: opts.port || 0, boundAddress: '127.0.0.1' });
@@ -103,7 +103,8 @@ account.on('call', (info, call) => {
           return;
         }
         file = path.join(opts.recordDir, `call-${process.pid}-${++recSeq}.wav`);
-        recorder = sipster.createRecorder(file, 'pcm');
+        // files: 8 kHz in and out, as the streams it is compared with
+        recorder = media === 'files' ? sipster.createRecorder(file, 'pcm', 0, { sampleRate: 8000 }) : sipster.createRecorder(file, 'pcm');
         medias[0].startTransmitTo(recorder);
         counters.recorders++;
         if (media === 'files') {

@@ -113,10 +113,14 @@ fn fail(reason: &str) -> ! {
 }
 
 fn main() {
-    println!("cargo:rerun-if-changed=shim/sipster.h");
-    println!("cargo:rerun-if-changed=shim/sipster.cpp");
-    println!("cargo:rerun-if-changed=shim/internal.h");
-    println!("cargo:rerun-if-changed=shim/pcm_port.cpp");
+    // The shim: one C header, internal headers, one .cpp per concern.
+    println!("cargo:rerun-if-changed=shim");
+    let mut shim_sources: Vec<PathBuf> = std::fs::read_dir("shim")
+        .expect("pjsip-sys/shim")
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "cpp"))
+        .collect();
+    shim_sources.sort();
 
     let pj = match from_explicit_dirs() {
         Some(pj) => pj,
@@ -141,8 +145,7 @@ fn main() {
     build
         .cpp(true)
         .std("c++11")
-        .file("shim/sipster.cpp")
-        .file("shim/pcm_port.cpp")
+        .files(&shim_sources)
         .warnings(true)
         .flag_if_supported("-Wno-unused-parameter");
     for dir in &pj.include_dirs {

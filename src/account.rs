@@ -6,11 +6,11 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::bridge::Owned;
 use crate::call::{self, CallHandle};
 use crate::config::Merger;
 use crate::error::{OrThrow, Result, SipsterError};
 use crate::library::ensure_running_or_init;
+use crate::owned::Owned;
 use crate::transport::TransportHandle;
 
 /// Merges `user` into `base` (pjsua2 AccountConfig JSON).

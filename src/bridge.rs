@@ -8,23 +8,14 @@
 //! dispatcher in index.js, with positional arguments (`EventArgs`). One
 //! queue keeps every object's events in the order pjsip produced them.
 //!
-//! The event channel never keeps the process alive. Each JS object that is
-//! ref'd holds a `KeepAlive`; while at least one is held, a second,
-//! otherwise unused threadsafe function keeps the loop referenced.
-//!
-//! Transports, accounts, players and recorders are `Owned`: the library,
-//! not the garbage collector, decides when they close.
-
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::{Rc, Weak};
+//! The event channel never keeps the process alive: what does is
+//! `keepalive.rs`.
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use pjsip_sys::{CallInfo, Event, EventKind, EventSink};
+use pjsip_sys::{CallInfo, Event, EventKind, EventSink, LibraryThread};
 
 use crate::call::{self, CallHandle, CallInfoObject};
-use crate::error::SipsterError;
 use crate::media::MediaHandle;
 
 /// One event as the JS dispatcher receives it: positional arguments
@@ -169,7 +160,11 @@ fn deliver(event: Event) -> EventArgs {
             call,
             info,
         } => {
-            let handle = call::adopt_incoming(call_key, call.into_call(), &info);
+            // deliver() runs on Node's main thread, the library's own.
+            let Some(library_thread) = LibraryThread::current() else {
+                return Slots::default().into_args("ignored", 0, ts);
+            };
+            let handle = call::adopt_incoming(call_key, call.into_call(&library_thread), &info);
             let mut slots = Slots::call_info(&info);
             slots.nums[2] = Some(call_key as f64);
             slots.call = Some(handle);
@@ -212,163 +207,4 @@ pub fn event_sink(dispatch: Function<EventArgs, ()>) -> Result<EventSink> {
         // down the event is dropped, which is all that can be done with it.
         tsfn.call(event, ThreadsafeFunctionCallMode::NonBlocking);
     }))
-}
-
-// ---- keeping the loop alive --------------------------------------------------
-
-/// A never-called, referenced threadsafe function: while it exists, Node's
-/// loop stays alive. Dropping the last `Rc` releases it.
-struct LoopAnchor {
-    _tsfn: ThreadsafeFunction<(), (), (), Status, false, false>,
-}
-
-thread_local! {
-    static ANCHOR: RefCell<Weak<LoopAnchor>> = const { RefCell::new(Weak::new()) };
-}
-
-/// One object's claim on the event loop (`ref()` / `unref()`).
-#[derive(Default)]
-pub struct KeepAlive(Option<Rc<LoopAnchor>>);
-
-impl KeepAlive {
-    pub fn hold(&mut self, env: &Env) -> Result<()> {
-        if self.0.is_some() {
-            return Ok(());
-        }
-        let existing = ANCHOR.with(|a| a.borrow().upgrade());
-        let anchor = match existing {
-            Some(anchor) => anchor,
-            None => {
-                let noop =
-                    env.create_function_from_closure::<(), (), _>("sipsterLoopAnchor", |_| Ok(()))?;
-                let tsfn = noop
-                    .build_threadsafe_function::<()>()
-                    .callee_handled::<false>()
-                    .weak::<false>()
-                    .build_callback(|_| Ok(()))?;
-                let anchor = Rc::new(LoopAnchor { _tsfn: tsfn });
-                ANCHOR.with(|a| *a.borrow_mut() = Rc::downgrade(&anchor));
-                anchor
-            }
-        };
-        self.0 = Some(anchor);
-        Ok(())
-    }
-
-    pub fn release(&mut self) {
-        self.0 = None;
-    }
-
-    pub fn is_held(&self) -> bool {
-        self.0.is_some()
-    }
-}
-
-// ---- ownership independent of the garbage collector --------------------------
-
-/// What `Owned` keeps for one object: the native handle and its claim on
-/// the loop.
-struct Slot<T> {
-    native: Option<T>,
-    keepalive: KeepAlive,
-}
-
-impl<T> Slot<T> {
-    fn release(&mut self) -> Option<T> {
-        self.keepalive.release();
-        self.native.take()
-    }
-}
-
-/// Type-erased handle on a `Slot`, for shutdown.
-trait Release {
-    fn release_now(&self);
-}
-
-impl<T> Release for RefCell<Slot<T>> {
-    fn release_now(&self) {
-        let native = self.borrow_mut().release();
-        drop(native);
-    }
-}
-
-thread_local! {
-    /// Every open transport, account, player and recorder, by key. The JS
-    /// wrappers may be collected; these stay until closed or shutdown.
-    static OPEN: RefCell<HashMap<u64, Rc<dyn Release>>> = RefCell::new(HashMap::new());
-}
-
-/// A native object owned by the library rather than by its JS wrapper: it
-/// stays open, and keeps its claim on the event loop, until `close()` or
-/// shutdown, whatever the garbage collector does with the wrapper.
-pub struct Owned<T: 'static> {
-    key: u64,
-    slot: Rc<RefCell<Slot<T>>>,
-}
-
-impl<T: 'static> Owned<T> {
-    pub fn new(key: u64, native: T) -> Self {
-        let slot = Rc::new(RefCell::new(Slot {
-            native: Some(native),
-            keepalive: KeepAlive::default(),
-        }));
-        OPEN.with(|open| {
-            open.borrow_mut()
-                .insert(key, slot.clone() as Rc<dyn Release>)
-        });
-        Owned { key, slot }
-    }
-
-    pub fn key(&self) -> u64 {
-        self.key
-    }
-
-    /// Runs `f` on the native object, or fails with `closed` once it is gone.
-    pub fn with<R>(
-        &self,
-        closed: impl FnOnce() -> SipsterError,
-        f: impl FnOnce(&mut T) -> crate::error::Result<R>,
-    ) -> crate::error::Result<R> {
-        let mut slot = self.slot.borrow_mut();
-        match slot.native.as_mut() {
-            Some(native) => f(native),
-            None => Err(closed()),
-        }
-    }
-
-    pub fn is_open(&self) -> bool {
-        self.slot.borrow().native.is_some()
-    }
-
-    pub fn hold_loop(&self, env: &Env) -> Result<()> {
-        let mut slot = self.slot.borrow_mut();
-        if slot.native.is_some() {
-            slot.keepalive.hold(env)?;
-        }
-        Ok(())
-    }
-
-    pub fn release_loop(&self) {
-        self.slot.borrow_mut().keepalive.release();
-    }
-
-    pub fn holds_loop(&self) -> bool {
-        self.slot.borrow().keepalive.is_held()
-    }
-
-    /// Releases the native object now.
-    pub fn close(&self) {
-        OPEN.with(|open| open.borrow_mut().remove(&self.key));
-        self.slot.release_now();
-    }
-}
-
-/// At shutdown, after libDestroy: releases every open object (their
-/// native parts are inert by then) and their claims on the loop.
-pub fn release_all_owned() {
-    let open: Vec<Rc<dyn Release>> =
-        OPEN.with(|open| open.borrow_mut().drain().map(|(_, v)| v).collect());
-    for slot in open {
-        slot.release_now();
-    }
 }

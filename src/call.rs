@@ -13,8 +13,8 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use pjsip_sys::{CallInfo, CallOp, StreamInfo};
 
-use crate::bridge::KeepAlive;
 use crate::error::{OrThrow, Result, SipsterError};
+use crate::keepalive::KeepAlive;
 use crate::media::MediaHandle;
 
 /// pjsip_inv_state names, indexed by state.
@@ -178,14 +178,14 @@ pub(crate) fn call_op(
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.!%*+`'~".contains(c));
         if !valid {
-            return Err(SipsterError::invalid_argument(format!(
+            return Err(SipsterError::invalid_value(format!(
                 "headers: '{name}' is not a valid SIP header name"
             )));
         }
         // pjsip prints the value as it is: a CR or LF would end the header
         // there and put whatever follows on the wire as headers of its own.
         if value.contains(['\r', '\n', '\0']) {
-            return Err(SipsterError::invalid_argument(format!(
+            return Err(SipsterError::invalid_value(format!(
                 "headers: the value of '{name}' must not contain CR, LF or NUL"
             )));
         }
@@ -195,7 +195,7 @@ pub(crate) fn call_op(
         .as_deref()
         .is_some_and(|r| r.contains(['\r', '\n', '\0']))
     {
-        return Err(SipsterError::invalid_argument(
+        return Err(SipsterError::invalid_value(
             "reason must not contain CR, LF or NUL",
         ));
     }
@@ -211,12 +211,12 @@ pub(crate) fn call_op(
 /// CR/LF there would put text of the caller's on the wire as headers).
 pub(crate) fn check_destination(what: &str, destination: &str) -> Result<()> {
     if destination.trim().is_empty() {
-        return Err(SipsterError::invalid_argument(format!(
+        return Err(SipsterError::invalid_value(format!(
             "{what}: destination must be a SIP URI, got ''"
         )));
     }
     if destination.contains(['\r', '\n', '\0']) {
-        return Err(SipsterError::invalid_argument(format!(
+        return Err(SipsterError::invalid_value(format!(
             "{what}: destination must not contain CR, LF or NUL"
         )));
     }
@@ -378,7 +378,7 @@ impl CallHandle {
                 .chars()
                 .all(|c| c.is_ascii_digit() || "*#ABCDabcd".contains(c));
         if !valid {
-            return Err(SipsterError::invalid_argument(format!(
+            return Err(SipsterError::invalid_value(format!(
                 "Call.dtmf: digits must be 0-9, *, # or A-D, got '{digits}'"
             ))
             .throw(&env));

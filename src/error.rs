@@ -1,13 +1,15 @@
 //! The one error type of the addon, and how it becomes a JS exception.
 //!
 //! Argument mistakes become `TypeError`/`RangeError` with `code` set the way
-//! Node's own errors are (`ERR_INVALID_ARG_TYPE`, `ERR_OUT_OF_RANGE`); a
+//! Node's own errors are (`ERR_INVALID_ARG_TYPE` for a wrong type,
+//! `ERR_INVALID_ARG_VALUE` for the right type with a wrong value,
+//! `ERR_OUT_OF_RANGE` for a number outside its range); a
 //! failure inside pjsip becomes an `Error` with `code = 'ERR_PJSIP'` and the
 //! pjsip status as the number `status`.
 
 use napi::bindgen_prelude::JsObjectValue;
 use napi::{Env, JsError, JsRangeError, JsTypeError, JsValue, Status};
-use pjsip_sys::PjError;
+use pjsip_sys::{PjError, PJ_EINVALIDOP};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SipsterError {
@@ -17,6 +19,9 @@ pub enum SipsterError {
     /// An argument or config field has the wrong type or shape.
     #[error("{0}")]
     InvalidArgument(String),
+    /// An argument has the right type but a value the call cannot take.
+    #[error("{0}")]
+    InvalidValue(String),
     /// A number is outside what the field accepts.
     #[error("{0}")]
     OutOfRange(String),
@@ -26,9 +31,6 @@ pub enum SipsterError {
 }
 
 pub type Result<T> = std::result::Result<T, SipsterError>;
-
-/// pjlib's "invalid operation" status, reported for state errors.
-const PJ_EINVALIDOP: i32 = 70013;
 
 impl From<PjError> for SipsterError {
     fn from(e: PjError) -> Self {
@@ -44,6 +46,10 @@ impl SipsterError {
         SipsterError::InvalidArgument(message.into())
     }
 
+    pub fn invalid_value(message: impl Into<String>) -> Self {
+        SipsterError::InvalidValue(message.into())
+    }
+
     pub fn invalid_state(message: impl Into<String>) -> Self {
         SipsterError::InvalidState(message.into())
     }
@@ -52,6 +58,7 @@ impl SipsterError {
         match self {
             SipsterError::Pjsip { .. } => "ERR_PJSIP",
             SipsterError::InvalidArgument(_) => "ERR_INVALID_ARG_TYPE",
+            SipsterError::InvalidValue(_) => "ERR_INVALID_ARG_VALUE",
             SipsterError::OutOfRange(_) => "ERR_OUT_OF_RANGE",
             SipsterError::InvalidState(_) => "ERR_SIPSTER_STATE",
         }
@@ -73,7 +80,9 @@ impl SipsterError {
         let code = self.code();
         let error = napi::Error::new(Status::GenericFailure, message.clone());
         let value = match self {
-            SipsterError::InvalidArgument(_) => JsTypeError::from(error).into_unknown(*env),
+            SipsterError::InvalidArgument(_) | SipsterError::InvalidValue(_) => {
+                JsTypeError::from(error).into_unknown(*env)
+            }
             SipsterError::OutOfRange(_) => JsRangeError::from(error).into_unknown(*env),
             _ => JsError::from(error).into_unknown(*env),
         };
@@ -96,7 +105,9 @@ impl SipsterError {
 impl From<SipsterError> for napi::Error {
     fn from(e: SipsterError) -> Self {
         let status = match &e {
-            SipsterError::InvalidArgument(_) | SipsterError::OutOfRange(_) => Status::InvalidArg,
+            SipsterError::InvalidArgument(_)
+            | SipsterError::InvalidValue(_)
+            | SipsterError::OutOfRange(_) => Status::InvalidArg,
             _ => Status::GenericFailure,
         };
         napi::Error::new(status, e.to_string())
@@ -121,11 +132,11 @@ mod tests {
     #[test]
     fn pjsip_errors_keep_their_status_and_message() {
         let e: SipsterError = PjError {
-            status: 171140,
+            status: pjsip_sys::PJSIP_ESESSIONTERMINATED,
             message: "Call.answer: the call has ended".into(),
         }
         .into();
-        assert_eq!(e.status(), Some(171140));
+        assert_eq!(e.status(), Some(pjsip_sys::PJSIP_ESESSIONTERMINATED));
         assert_eq!(e.code(), "ERR_PJSIP");
         assert_eq!(e.to_string(), "Call.answer: the call has ended");
     }
@@ -137,6 +148,10 @@ mod tests {
             "ERR_INVALID_ARG_TYPE"
         );
         assert_eq!(SipsterError::invalid_argument("x").status(), None);
+        assert_eq!(
+            SipsterError::invalid_value("x").code(),
+            "ERR_INVALID_ARG_VALUE"
+        );
         assert_eq!(
             SipsterError::invalid_state("x").status(),
             Some(PJ_EINVALIDOP)

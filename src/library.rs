@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::bridge::{self, EventArgs};
 use crate::config::{self, Merger};
 use crate::error::{OrThrow, Result, SipsterError};
+use crate::owned;
 
 /// pjsua state names, indexed by `pjsua_state`.
 const STATES: &[&str] = &["null", "created", "init", "starting", "running", "closing"];
@@ -136,7 +137,7 @@ pub fn shutdown(env: &Env) -> napi::Result<()> {
     crate::audio::close_all();
     let result = pjsip_sys::lib_destroy();
     crate::call::end_all(calls);
-    bridge::release_all_owned();
+    owned::release_all_owned();
     result.or_throw(env)
 }
 

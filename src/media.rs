@@ -13,10 +13,11 @@ use napi_derive::napi;
 use pjsip_sys::{PcmDirection, StreamInfo};
 
 use crate::audio::{AudioStreamHandle, Recorder, CAPTURE_RING_MS};
-use crate::bridge::{KeepAlive, Owned};
 use crate::call::CallCore;
 use crate::error::{OrThrow, Result, SipsterError};
+use crate::keepalive::KeepAlive;
 use crate::library::ensure_running_or_init;
+use crate::owned::Owned;
 use crate::wav::Encoding;
 
 /// pjmedia_dir as the reference names it, from our side of the call.
@@ -35,7 +36,7 @@ fn record_format(name: &str) -> Result<Encoding> {
         "ulaw" => Ok(Encoding::Ulaw),
         "alaw" => Ok(Encoding::Alaw),
         "pcm" => Ok(Encoding::Pcm16),
-        other => Err(SipsterError::invalid_argument(format!(
+        other => Err(SipsterError::invalid_value(format!(
             "createRecorder: format must be 'ulaw', 'alaw' or 'pcm', not '{other}'"
         ))),
     }
@@ -57,7 +58,7 @@ fn check_level(what: &str, level: f64) -> Result<f32> {
 /// pjsua asserts (and so aborts) on an empty file name.
 fn check_file_name(what: &str, file: &str) -> Result<()> {
     if file.is_empty() {
-        return Err(SipsterError::invalid_argument(format!(
+        return Err(SipsterError::invalid_value(format!(
             "{what}: a file name must not be empty"
         )));
     }
@@ -169,8 +170,7 @@ pub fn create_player(
     ensure_running_or_init("createPlayer").or_throw(&env)?;
     if files.is_empty() {
         return Err(
-            SipsterError::invalid_argument("createPlaylist: filenames must not be empty")
-                .throw(&env),
+            SipsterError::invalid_value("createPlaylist: filenames must not be empty").throw(&env),
         );
     }
     let what = if files.len() > 1 {
@@ -410,7 +410,7 @@ mod tests {
         assert_eq!(record_format("alaw").unwrap(), Encoding::Alaw);
         assert!(matches!(
             record_format("mp3"),
-            Err(SipsterError::InvalidArgument(_))
+            Err(SipsterError::InvalidValue(_))
         ));
         assert!(check_level("adjustTxLevel", -1.0).is_err());
         assert!(check_level("adjustTxLevel", f64::NAN).is_err());

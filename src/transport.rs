@@ -4,10 +4,10 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::bridge::Owned;
 use crate::config::Merger;
 use crate::error::{OrThrow, Result, SipsterError};
 use crate::library::ensure_running_or_init;
+use crate::owned::Owned;
 
 /// `new Transport(config, type)`'s `type` -> pjsip_transport_type_e name.
 const TYPES: &[(&str, &str)] = &[
@@ -25,7 +25,7 @@ fn transport_type(name: &str) -> Result<i32> {
         .find(|(js, _)| *js == name)
         .map(|(_, pj)| *pj)
         .ok_or_else(|| {
-            SipsterError::invalid_argument(format!(
+            SipsterError::invalid_value(format!(
                 "type must be one of 'udp', 'tcp', 'tls', 'udp6', 'tcp6', 'tls6', not '{name}'"
             ))
         })?;
@@ -149,9 +149,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unknown_transport_types_are_type_errors() {
+    fn unknown_transport_types_are_value_errors() {
         let err = transport_type("sctp").unwrap_err();
-        assert!(matches!(err, SipsterError::InvalidArgument(_)));
+        assert!(matches!(err, SipsterError::InvalidValue(_)));
         assert!(err.to_string().contains("'sctp'"));
     }
 }

@@ -27,6 +27,12 @@
 extern "C" {
 #endif
 
+/* pjlib/pjsip status numbers that Rust compares with: the shim checks each
+ * against the installed headers at compile time (static_assert). */
+#define SIPSTER_PJ_EINVAL 70004                 /* PJ_EINVAL */
+#define SIPSTER_PJ_EINVALIDOP 70013             /* PJ_EINVALIDOP */
+#define SIPSTER_PJSIP_ESESSIONTERMINATED 171140 /* PJSIP_ESESSIONTERMINATED */
+
 typedef struct sipster_error {
   int32_t status;
   char message[512];

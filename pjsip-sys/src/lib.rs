@@ -9,6 +9,16 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr::{self, NonNull};
+use std::thread;
+
+mod events;
+mod media;
+
+pub use events::{Event, EventKind, EventSink, IncomingCall, LibraryThread};
+pub use media::{
+    conf_adjust_level, conf_connect, conf_disconnect, conf_signal_level, pcm_wait, pcm_wake,
+    PcmDirection, PcmPort, PcmRead, Player, PCM_MAX_FRAMES_PER_READ,
+};
 
 #[allow(
     non_camel_case_types,
@@ -37,12 +47,16 @@ impl std::error::Error for PjError {}
 
 pub type Result<T> = std::result::Result<T, PjError>;
 
-/// pjsip status of a string argument that holds a NUL byte.
-const PJ_EINVAL: i32 = 70004;
+/// pjlib's "invalid argument": a string argument that holds a NUL byte.
+pub const PJ_EINVAL: i32 = ffi::SIPSTER_PJ_EINVAL as i32;
+
+/// pjlib's "invalid operation": the library or an object is in the wrong
+/// state for it.
+pub const PJ_EINVALIDOP: i32 = ffi::SIPSTER_PJ_EINVALIDOP as i32;
 
 /// pjsip's "session already terminated" (sip_errno.h): what the shim and
 /// pjsua report for an operation on a call whose dialog has ended.
-pub const PJSIP_ESESSIONTERMINATED: i32 = 171140;
+pub const PJSIP_ESESSIONTERMINATED: i32 = ffi::SIPSTER_PJSIP_ESESSIONTERMINATED as i32;
 
 fn new_error() -> ffi::sipster_error {
     ffi::sipster_error {
@@ -262,163 +276,6 @@ impl CallOp {
     }
 }
 
-// ---- events ----------------------------------------------------------------
-
-/// A call that pjsua created for an incoming INVITE, in transit to the
-/// owning thread. Dropping it without `into_call` leaves the native call to
-/// the library's shutdown instead of destroying it on a pjsip thread.
-pub struct IncomingCall(NonNull<ffi::sipster_call>);
-
-// SAFETY: the handle is only turned into a `Call` (and used) on the owning thread.
-unsafe impl Send for IncomingCall {}
-
-impl IncomingCall {
-    pub fn into_call(self) -> Call {
-        Call(self.0)
-    }
-}
-
-pub enum EventKind {
-    Log {
-        level: i32,
-        line: String,
-    },
-    RegStarted {
-        account: u64,
-        renew: bool,
-    },
-    RegState {
-        account: u64,
-        code: i32,
-        active: bool,
-        expires: i32,
-        reason: String,
-    },
-    IncomingCall {
-        account: u64,
-        call_key: u64,
-        call: IncomingCall,
-        info: CallInfo,
-    },
-    CallState {
-        call_key: u64,
-        info: CallInfo,
-    },
-    CallMedia {
-        call_key: u64,
-        streams: Vec<StreamInfo>,
-    },
-    Dtmf {
-        call_key: u64,
-        digit: String,
-    },
-    PlayerEof {
-        key: u64,
-    },
-    TransferStatus {
-        call_key: u64,
-        code: i32,
-        is_final: bool,
-        reason: String,
-    },
-}
-
-pub struct Event {
-    /// `now_ns()` clock reading taken in the pjsip callback.
-    pub timestamp_ns: i64,
-    pub kind: EventKind,
-}
-
-impl Event {
-    /// # Safety
-    /// `raw` must be a valid event whose pointers are alive for this call.
-    unsafe fn from_raw(raw: &ffi::sipster_event) -> Option<Event> {
-        use ffi::sipster_event_kind::*;
-        let info = || {
-            unsafe { raw.call_info.as_ref() }
-                .map(CallInfo::from_raw)
-                .unwrap_or_default()
-        };
-        let kind = match raw.kind {
-            SIPSTER_EVENT_LOG => EventKind::Log {
-                level: raw.code,
-                line: owned(raw.text),
-            },
-            SIPSTER_EVENT_REG_STARTED => EventKind::RegStarted {
-                account: raw.source,
-                renew: raw.flag != 0,
-            },
-            SIPSTER_EVENT_REG_STATE => EventKind::RegState {
-                account: raw.source,
-                code: raw.code,
-                active: raw.flag != 0,
-                expires: raw.expires,
-                reason: owned(raw.text),
-            },
-            SIPSTER_EVENT_INCOMING_CALL => EventKind::IncomingCall {
-                account: raw.source,
-                call_key: raw.call_key,
-                call: IncomingCall(NonNull::new(raw.call)?),
-                info: info(),
-            },
-            SIPSTER_EVENT_CALL_STATE => EventKind::CallState {
-                call_key: raw.source,
-                info: info(),
-            },
-            SIPSTER_EVENT_CALL_MEDIA => {
-                let streams = if raw.streams.is_null() {
-                    &[][..]
-                } else {
-                    unsafe { std::slice::from_raw_parts(raw.streams, raw.stream_count) }
-                };
-                EventKind::CallMedia {
-                    call_key: raw.source,
-                    streams: streams
-                        .iter()
-                        .map(|s| StreamInfo {
-                            index: s.index,
-                            dir: s.dir,
-                            status: s.status,
-                            conf_slot: s.conf_slot,
-                            rtp_addr: owned(s.rtp_addr),
-                            rtcp_addr: owned(s.rtcp_addr),
-                        })
-                        .collect(),
-                }
-            }
-            SIPSTER_EVENT_DTMF => EventKind::Dtmf {
-                call_key: raw.source,
-                digit: owned(raw.text),
-            },
-            SIPSTER_EVENT_PLAYER_EOF => EventKind::PlayerEof { key: raw.source },
-            SIPSTER_EVENT_TRANSFER_STATUS => EventKind::TransferStatus {
-                call_key: raw.source,
-                code: raw.code,
-                is_final: raw.flag != 0,
-                reason: owned(raw.text),
-            },
-        };
-        Some(Event {
-            timestamp_ns: raw.timestamp_ns,
-            kind,
-        })
-    }
-}
-
-/// Receives every event, on pjsip's threads; it must not block.
-pub type EventSink = Box<dyn Fn(Event) + Send + Sync>;
-
-unsafe extern "C" fn sink_trampoline(ctx: *mut c_void, raw: *const ffi::sipster_event) {
-    // A panic must not unwind into pjsip's C frames.
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: ctx is the leaked EventSink from `lib_init`; raw is valid now.
-        let sink = unsafe { &*(ctx as *const EventSink) };
-        if let Some(event) = unsafe { raw.as_ref() }.and_then(|r| unsafe { Event::from_raw(r) }) {
-            sink(event);
-        }
-    }));
-}
-
 // ---- library ---------------------------------------------------------------
 
 pub fn next_key() -> u64 {
@@ -441,12 +298,19 @@ pub fn default_config(kind: &str) -> Result<String> {
 /// may log from its threads until the very end).
 pub fn lib_init(config_json: &str, log_to_sink: bool, sink: EventSink) -> Result<()> {
     let config = c_string("config", config_json)?;
+    let this_thread = thread::current().id();
+    if *events::LIBRARY_THREAD.get_or_init(|| this_thread) != this_thread {
+        return Err(PjError {
+            status: PJ_EINVALIDOP,
+            message: "init: the library belongs to the thread that first initialised it".into(),
+        });
+    }
     let ctx = Box::into_raw(Box::new(sink));
     let result = check(|err| unsafe {
         ffi::sipster_lib_init(
             config.as_ptr(),
             i32::from(log_to_sink),
-            Some(sink_trampoline),
+            Some(events::sink_trampoline),
             ctx as *mut c_void,
             err,
         )
@@ -749,187 +613,6 @@ impl Drop for Call {
     fn drop(&mut self) {
         unsafe { ffi::sipster_call_destroy(self.0.as_ptr()) }
     }
-}
-
-// ---- players, recorders, conference bridge ---------------------------------
-
-pub struct Player(NonNull<ffi::sipster_player>);
-
-impl Player {
-    /// One file plays as a player, several as a playlist.
-    pub fn create(files: &[String], no_loop: bool, key: u64) -> Result<Player> {
-        let files = files
-            .iter()
-            .map(|f| c_string("file name", f))
-            .collect::<Result<Vec<_>>>()?;
-        let ptrs: Vec<*const c_char> = files.iter().map(|f| f.as_ptr()).collect();
-        let mut out = ptr::null_mut();
-        check(|err| unsafe {
-            ffi::sipster_player_create(
-                ptrs.as_ptr(),
-                ptrs.len(),
-                i32::from(no_loop),
-                key,
-                &mut out,
-                err,
-            )
-        })?;
-        Ok(Player(
-            NonNull::new(out).expect("shim returned success without a player"),
-        ))
-    }
-
-    pub fn conf_slot(&self) -> i32 {
-        unsafe { ffi::sipster_player_conf_slot(self.0.as_ptr()) }
-    }
-}
-
-impl Drop for Player {
-    fn drop(&mut self) {
-        unsafe { ffi::sipster_player_destroy(self.0.as_ptr()) }
-    }
-}
-
-/// Which way audio crosses a PCM port, seen from the caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PcmDirection {
-    /// The bridge sends frames in; the caller reads them.
-    Capture,
-    /// The caller writes samples; the bridge plays them.
-    Playback,
-}
-
-/// One read of a capture port: `frames` whole frames in the caller's
-/// buffer, bit i of `audio` set when frame i carried audio (clear when the
-/// bridge had nothing to send and the frame is silence).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PcmRead {
-    pub frames: usize,
-    pub audio: u64,
-}
-
-/// sipster's own port in the conference bridge, with a lock-free ring to
-/// the bridge's clock thread (see `sipster_pcm_port_create`). `&mut self`
-/// on the ring operations makes each side single-threaded, as the ring
-/// requires; callers share a port through a `Mutex`.
-pub struct PcmPort {
-    raw: NonNull<ffi::sipster_pcm_port>,
-    samples_per_frame: usize,
-}
-
-// SAFETY: the shim's port may be used from any thread; its ring needs one
-// reader and one writer at a time, which `&mut self` guarantees.
-unsafe impl Send for PcmPort {}
-
-/// Most frames one `read` returns (the width of `PcmRead::audio`).
-pub const PCM_MAX_FRAMES_PER_READ: usize = 64;
-
-impl PcmPort {
-    pub fn create(
-        direction: PcmDirection,
-        clock_rate: u32,
-        frame_ms: u32,
-        ring_ms: u32,
-    ) -> Result<PcmPort> {
-        let direction = match direction {
-            PcmDirection::Capture => ffi::sipster_pcm_direction::SIPSTER_PCM_CAPTURE,
-            PcmDirection::Playback => ffi::sipster_pcm_direction::SIPSTER_PCM_PLAYBACK,
-        };
-        let mut out = ptr::null_mut();
-        check(|err| unsafe {
-            ffi::sipster_pcm_port_create(direction, clock_rate, frame_ms, ring_ms, &mut out, err)
-        })?;
-        let raw = NonNull::new(out).expect("shim returned success without a port");
-        let samples_per_frame = unsafe { ffi::sipster_pcm_port_samples_per_frame(raw.as_ptr()) };
-        Ok(PcmPort {
-            raw,
-            samples_per_frame: samples_per_frame as usize,
-        })
-    }
-
-    /// The bridge slot, or -1 once the library released the port.
-    pub fn conf_slot(&self) -> i32 {
-        unsafe { ffi::sipster_pcm_port_conf_slot(self.raw.as_ptr()) }
-    }
-
-    pub fn samples_per_frame(&self) -> usize {
-        self.samples_per_frame
-    }
-
-    /// Capture: moves whole frames into `out` (at most
-    /// `PCM_MAX_FRAMES_PER_READ`, and no more than `out` holds).
-    pub fn read(&mut self, out: &mut [i16]) -> PcmRead {
-        let max_frames = (out.len() / self.samples_per_frame).min(PCM_MAX_FRAMES_PER_READ);
-        if max_frames == 0 {
-            return PcmRead::default();
-        }
-        let mut audio = 0u64;
-        // SAFETY: `out` has room for max_frames frames; the port is alive.
-        let frames = unsafe {
-            ffi::sipster_pcm_port_read(self.raw.as_ptr(), out.as_mut_ptr(), max_frames, &mut audio)
-        };
-        PcmRead { frames, audio }
-    }
-
-    /// Capture: frames lost because the ring was full.
-    pub fn overruns(&self) -> u64 {
-        unsafe { ffi::sipster_pcm_port_overruns(self.raw.as_ptr()) }
-    }
-
-    /// Playback: queues what fits; returns how many samples were taken.
-    pub fn write(&mut self, samples: &[i16]) -> usize {
-        // SAFETY: the slice is valid for its length; the port is alive.
-        unsafe { ffi::sipster_pcm_port_write(self.raw.as_ptr(), samples.as_ptr(), samples.len()) }
-    }
-
-    /// Playback: drops what is queued and not yet played.
-    pub fn clear(&mut self) {
-        unsafe { ffi::sipster_pcm_port_clear(self.raw.as_ptr()) }
-    }
-
-    /// Playback: samples taken off the queue so far (played or cleared).
-    pub fn played(&self) -> u64 {
-        unsafe { ffi::sipster_pcm_port_played(self.raw.as_ptr()) }
-    }
-}
-
-impl Drop for PcmPort {
-    fn drop(&mut self) {
-        unsafe { ffi::sipster_pcm_port_destroy(self.raw.as_ptr()) }
-    }
-}
-
-/// Blocks until the bridge's clock moved audio through a PCM port, or
-/// `timeout_ms` passed, or `pcm_wake()`; true when audio moved. For one
-/// servicing thread only.
-pub fn pcm_wait(timeout_ms: u32) -> bool {
-    unsafe { ffi::sipster_pcm_wait(timeout_ms) != 0 }
-}
-
-/// Ends the servicing thread's current `pcm_wait` at once.
-pub fn pcm_wake() {
-    unsafe { ffi::sipster_pcm_wake() }
-}
-
-pub fn conf_connect(source: i32, sink: i32) -> Result<()> {
-    check(|err| unsafe { ffi::sipster_conf_connect(source, sink, err) })
-}
-
-pub fn conf_disconnect(source: i32, sink: i32) -> Result<()> {
-    check(|err| unsafe { ffi::sipster_conf_disconnect(source, sink, err) })
-}
-
-/// Seen from the media, as in pjsua2: `media_tx` adjusts what the slot puts
-/// into the bridge, else what the bridge gives it.
-pub fn conf_adjust_level(slot: i32, media_tx: bool, level: f32) -> Result<()> {
-    check(|err| unsafe { ffi::sipster_conf_adjust_level(slot, i32::from(media_tx), level, err) })
-}
-
-/// The slot's last transmitted and received levels (0..100), seen from the media.
-pub fn conf_signal_level(slot: i32) -> Result<(u32, u32)> {
-    let (mut tx, mut rx) = (0, 0);
-    check(|err| unsafe { ffi::sipster_conf_signal_level(slot, &mut tx, &mut rx, err) })?;
-    Ok((tx, rx))
 }
 
 /// The library constants that configs use, by their pjsip names.

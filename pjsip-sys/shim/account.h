@@ -1,0 +1,27 @@
+// Internal to the shim: the native account (account.cpp).
+#ifndef SIPSTER_SHIM_ACCOUNT_H
+#define SIPSTER_SHIM_ACCOUNT_H
+
+#include "library.h"
+
+namespace sipster_shim {
+
+// Registration and incoming calls as events; an incoming call becomes a
+// ShimCall handed to the owning thread with the event.
+class ShimAccount : public pj::Account {
+ public:
+  explicit ShimAccount(uint64_t key) : key(key) {}
+  const uint64_t key;
+
+  void onRegStarted(pj::OnRegStartedParam &prm) override;
+  void onRegState(pj::OnRegStateParam &prm) override;
+  void onIncomingCall(pj::OnIncomingCallParam &prm) override;
+};
+
+}  // namespace sipster_shim
+
+struct sipster_account {
+  sipster_shim::ShimAccount *account;
+};
+
+#endif  // SIPSTER_SHIM_ACCOUNT_H

@@ -1,0 +1,298 @@
+// The native call: pjsua2's callbacks turned into events, and the C ABI
+// of sipster_call (see sipster.h for the conventions).
+#include "call.h"
+
+#include <cstring>
+#include <memory>
+
+using namespace pj;
+
+namespace sipster_shim {
+
+// pjsua2 keeps Call::id private, yet a Call object that outlives its dialog
+// must forget that id: pjsua reuses it for the next call, and ~Call would
+// otherwise clear that call's user data and hang it up. Explicit template
+// instantiation is exempt from access checks, which lets us name the member.
+namespace {
+
+struct CallIdMember {
+  typedef pjsua_call_id Call::*type;
+  friend type call_id_member(CallIdMember);
+};
+template <typename Tag, typename Tag::type Member>
+struct ExposeMember {
+  friend typename Tag::type call_id_member(Tag) { return Member; }
+};
+template struct ExposeMember<CallIdMember, &Call::id>;
+
+}  // namespace
+
+void ShimCall::detach() { this->*call_id_member(CallIdMember()) = PJSUA_INVALID_ID; }
+
+void ShimCall::visit_info(const CallInfo &ci, sipster_call_info_visitor visit, void *ctx) {
+  sipster_call_info info;
+  std::memset(&info, 0, sizeof info);
+  info.state = ci.state;
+  info.state_text = ci.stateText.c_str();
+  info.role = ci.role;
+  info.last_status_code = ci.lastStatusCode;
+  info.last_reason = ci.lastReason.c_str();
+  info.local_uri = ci.localUri.c_str();
+  info.local_contact = ci.localContact.c_str();
+  info.remote_uri = ci.remoteUri.c_str();
+  info.remote_contact = ci.remoteContact.c_str();
+  info.call_id = ci.callIdString.c_str();
+  info.src_address = src_address.c_str();
+  info.connect_duration = ci.connectDuration.sec + ci.connectDuration.msec / 1000.0;
+  info.total_duration = ci.totalDuration.sec + ci.totalDuration.msec / 1000.0;
+  for (const auto &media : ci.media) {
+    if (media.type == PJMEDIA_TYPE_AUDIO &&
+        (media.status == PJSUA_CALL_MEDIA_ACTIVE || media.status == PJSUA_CALL_MEDIA_REMOTE_HOLD))
+      info.has_media = 1;
+  }
+  info.is_active = ci.state != PJSIP_INV_STATE_DISCONNECTED && ci.state != PJSIP_INV_STATE_NULL;
+  visit(ctx, &info);
+}
+
+void ShimCall::onCallState(OnCallStateParam &) {
+  quietly([&] {
+    CallInfo ci;
+    quietly([&] { ci = getInfo(); });
+    bool disconnected = ci.state == PJSIP_INV_STATE_DISCONNECTED;
+    if (disconnected) {
+      finished.store(true);
+      if (Library *lib = current_library()) lib->untrack(lib->calls, this);
+      note_media_released();
+      if (take_timed_out(ci.callIdString)) {
+        ci.lastStatusCode = PJSIP_SC_REQUEST_TIMEOUT;
+        ci.lastReason = "Media Timeout";
+      }
+    }
+    struct Ctx {
+      uint64_t key;
+    } ctx{key};
+    // The event is the last thing done here: once it is out, the owning
+    // thread may destroy this object.
+    visit_info(
+        ci,
+        [](void *raw, const sipster_call_info *info) {
+          auto ev = make_event(SIPSTER_EVENT_CALL_STATE, static_cast<Ctx *>(raw)->key);
+          ev.call_info = info;
+          emit(ev);
+        },
+        &ctx);
+  });
+}
+
+void ShimCall::onCallMediaState(OnCallMediaStateParam &) {
+  quietly([&] {
+    if (finished.load()) return;
+    CallInfo ci;
+    quietly([&] { ci = getInfo(); });
+    std::vector<sipster_stream_info> streams;
+    std::vector<std::string> addrs;  // owns the address strings
+    addrs.reserve(ci.media.size() * 2);
+    for (const auto &media : ci.media) {
+      if (media.type != PJMEDIA_TYPE_AUDIO) continue;
+      sipster_stream_info stream;
+      std::memset(&stream, 0, sizeof stream);
+      stream.index = media.index;
+      stream.dir = media.dir;
+      stream.status = media.status;
+      stream.conf_slot = media.audioConfSlot;
+      std::string rtp, rtcp;
+      quietly([&] {
+        StreamInfo si = getStreamInfo(media.index);
+        rtp = si.remoteRtpAddress;
+        rtcp = si.remoteRtcpAddress;
+        stream.dir = si.dir;
+      });
+      addrs.push_back(rtp);
+      addrs.push_back(rtcp);
+      streams.push_back(stream);
+    }
+    for (size_t i = 0; i < streams.size(); ++i) {
+      streams[i].rtp_addr = addrs[2 * i].c_str();
+      streams[i].rtcp_addr = addrs[2 * i + 1].c_str();
+    }
+    auto ev = make_event(SIPSTER_EVENT_CALL_MEDIA, key);
+    ev.streams = streams.data();
+    ev.stream_count = streams.size();
+    emit(ev);
+  });
+}
+
+void ShimCall::onDtmfDigit(OnDtmfDigitParam &prm) {
+  quietly([&] {
+    auto ev = make_event(SIPSTER_EVENT_DTMF, key);
+    ev.text = prm.digit.c_str();
+    emit(ev);
+  });
+}
+
+// A REFER asks us to place a new call (transfer), an INVITE with Replaces
+// to let a new dialog take this one over. Unless the application gives a
+// new Call object, pjsua2 carries the new call in THIS one: both dialogs'
+// states then reach one JS Call under one key, the first to end marks it
+// finished (the owner frees it while pjsua still holds it as the other
+// call's user data), and the call still up can no longer be controlled.
+// The JS API has no way to hand such a call over yet, so both requests
+// are declined (603) and this call goes on unchanged.
+void ShimCall::onCallTransferRequest(OnCallTransferRequestParam &prm) {
+  prm.statusCode = PJSIP_SC_DECLINE;
+}
+
+void ShimCall::onCallReplaceRequest(OnCallReplaceRequestParam &prm) {
+  prm.statusCode = PJSIP_SC_DECLINE;
+  prm.reason = "Decline";
+}
+
+void ShimCall::onCallTransferStatus(OnCallTransferStatusParam &prm) {
+  quietly([&] {
+    auto ev = make_event(SIPSTER_EVENT_TRANSFER_STATUS, key);
+    ev.code = prm.statusCode;
+    ev.flag = prm.finalNotify ? 1 : 0;
+    ev.text = prm.reason.c_str();
+    emit(ev);
+  });
+}
+
+}  // namespace sipster_shim
+
+using namespace sipster_shim;
+
+extern "C" {
+
+namespace {
+bool call_alive(const sipster_call *c, sipster_error *err, const char *op) {
+  if (!library_ready(err)) return false;
+  if (c->call->finished.load()) {
+    set_error(err, PJSIP_ESESSIONTERMINATED, std::string(op) + ": the call has ended");
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
+int sipster_call_is_finished(const sipster_call *c) { return c->call->finished.load() ? 1 : 0; }
+
+int sipster_call_get_info(const sipster_call *c, sipster_call_info_visitor visit, void *ctx,
+                          sipster_error *err) {
+  if (!call_alive(c, err, "Call.getInfo")) return err->status;
+  return guarded(err, "Call.getInfo", [&] {
+    CallInfo ci = c->call->getInfo();
+    c->call->visit_info(ci, visit, ctx);
+  });
+}
+
+int sipster_call_answer(sipster_call *c, const sipster_call_op *op, sipster_error *err) {
+  if (!call_alive(c, err, "Call.answer")) return err->status;
+  return guarded(err, "Call.answer", [&] {
+    CallOpParam prm(true);
+    prm.statusCode = PJSIP_SC_OK;
+    apply_call_op(prm, op);
+    with_answer_headers(c->call->answer_headers, prm, [&] { c->call->answer(prm); });
+  });
+}
+
+int sipster_call_hangup(sipster_call *c, const sipster_call_op *op, sipster_error *err) {
+  if (!call_alive(c, err, "Call.hangup")) return err->status;
+  return guarded(err, "Call.hangup", [&] {
+    CallOpParam prm;
+    prm.statusCode = PJSIP_SC_DECLINE;
+    apply_call_op(prm, op);
+    with_answer_headers(c->call->answer_headers, prm, [&] { c->call->hangup(prm); });
+  });
+}
+
+int sipster_call_hold(sipster_call *c, const sipster_call_op *op, sipster_error *err) {
+  if (!call_alive(c, err, "Call.hold")) return err->status;
+  return guarded(err, "Call.hold", [&] {
+    CallOpParam prm;
+    apply_call_op(prm, op);
+    c->call->setHold(prm);
+  });
+}
+
+int sipster_call_reinvite(sipster_call *c, const sipster_call_op *op, sipster_error *err) {
+  if (!call_alive(c, err, "Call.reinvite")) return err->status;
+  return guarded(err, "Call.reinvite", [&] {
+    CallOpParam prm(true);
+    prm.opt.flag |= PJSUA_CALL_UNHOLD;
+    apply_call_op(prm, op);
+    c->call->reinvite(prm);
+  });
+}
+
+int sipster_call_update(sipster_call *c, const sipster_call_op *op, sipster_error *err) {
+  if (!call_alive(c, err, "Call.update")) return err->status;
+  return guarded(err, "Call.update", [&] {
+    CallOpParam prm(true);
+    apply_call_op(prm, op);
+    c->call->update(prm);
+  });
+}
+
+int sipster_call_transfer(sipster_call *c, const char *dest_uri, const sipster_call_op *op,
+                          sipster_error *err) {
+  if (!call_alive(c, err, "Call.transfer")) return err->status;
+  return guarded(err, "Call.transfer", [&] {
+    // pjsua copies the destination into Refer-To unchecked (makeCall's
+    // destination it does parse): refuse what is not a URI here.
+    std::string dest = nonnull(dest_uri);
+    pj_pool_t *pool = pjsua_pool_create("sipster-refer-to", 512, 512);
+    if (!pool) fail(PJ_ENOMEM, "out of memory");
+    std::string scratch = dest;  // the parser wants a writable, NUL-ended buffer
+    pjsip_uri *uri =
+        pjsip_parse_uri(pool, &scratch[0], scratch.size(), PJSIP_PARSE_URI_AS_NAMEADDR);
+    pj_pool_release(pool);
+    if (!uri) fail(PJSIP_EINVALIDURI, "'" + dest + "' is not a valid URI");
+    CallOpParam prm;
+    apply_call_op(prm, op);
+    c->call->xfer(dest, prm);
+  });
+}
+
+int sipster_call_dial_dtmf(sipster_call *c, const char *digits, sipster_error *err) {
+  if (!call_alive(c, err, "Call.dtmf")) return err->status;
+  return guarded(err, "Call.dtmf", [&] { c->call->dialDtmf(nonnull(digits)); });
+}
+
+int sipster_call_stats_dump(const sipster_call *c, int with_media, const char *indent, char **out,
+                            sipster_error *err) {
+  *out = nullptr;
+  if (!call_alive(c, err, "Call.getStatsDump")) return err->status;
+  return guarded(err, "Call.getStatsDump", [&] {
+    std::string dump = c->call->dump(with_media != 0, nonnull(indent));
+    *out = dup_string(dump);
+  });
+}
+
+int sipster_call_conf_slot(const sipster_call *c, uint32_t media_index, int32_t *slot_out,
+                           sipster_error *err) {
+  *slot_out = PJSUA_INVALID_ID;
+  if (!call_alive(c, err, "Media")) return err->status;
+  return guarded(err, "Media", [&] {
+    AudioMedia media = c->call->getAudioMedia(static_cast<int>(media_index));
+    *slot_out = media.getPortId();
+  });
+}
+
+void sipster_call_destroy(sipster_call *c) {
+  if (!c) return;
+  ShimCall *call = c->call;
+  delete c;
+  if (!call) return;
+  Library *lib = current_library();
+  if (lib) ensure_thread_registered();
+  if (call->finished.load()) {
+    call->detach();
+  } else if (lib) {
+    // Only reached when the owner gives up a live call (shutdown paths):
+    // pjsua2's destructor hangs it up.
+    lib->untrack(lib->calls, call);
+  }
+  quietly([&] { delete call; });
+}
+
+}  // extern "C"

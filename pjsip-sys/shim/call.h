@@ -1,0 +1,45 @@
+// Internal to the shim: the native call (call.cpp).
+#ifndef SIPSTER_SHIM_CALL_H
+#define SIPSTER_SHIM_CALL_H
+
+#include "library.h"
+
+namespace sipster_shim {
+
+// The native call. It outlives the SIP dialog only as an inert shell: once
+// pjsua reports DISCONNECTED, `finished` is set and no operation touches
+// pjsua again, because pjsua reuses the call id for the next call.
+class ShimCall : public pj::Call {
+ public:
+  ShimCall(pj::Account &account, uint64_t key, int call_id = PJSUA_INVALID_ID)
+      : pj::Call(account, call_id), key(key) {}
+
+  const uint64_t key;
+  std::atomic<bool> finished{false};
+  std::string src_address;  // of the INVITE, for incoming calls
+  // Headers given to earlier answers, by name: pjsip keeps them in the
+  // answer it builds next (see answer_headers.cpp). Owning thread only.
+  HeaderCounts answer_headers;
+
+  // Called from the owning thread only, after `finished` or after
+  // libDestroy: detaches the pjsua2 object from the (reused) call id so that
+  // its destructor neither clears another call's user data nor hangs it up.
+  void detach();
+
+  void visit_info(const pj::CallInfo &ci, sipster_call_info_visitor visit, void *ctx);
+
+  void onCallState(pj::OnCallStateParam &) override;
+  void onCallMediaState(pj::OnCallMediaStateParam &) override;
+  void onDtmfDigit(pj::OnDtmfDigitParam &prm) override;
+  void onCallTransferRequest(pj::OnCallTransferRequestParam &prm) override;
+  void onCallReplaceRequest(pj::OnCallReplaceRequestParam &prm) override;
+  void onCallTransferStatus(pj::OnCallTransferStatusParam &prm) override;
+};
+
+}  // namespace sipster_shim
+
+struct sipster_call {
+  sipster_shim::ShimCall *call;
+};
+
+#endif  // SIPSTER_SHIM_CALL_H
