@@ -1354,6 +1354,10 @@ export interface Constants {
   PJSUA_REG_USE_OUTBOUND_PROXY: number;
   /** REGISTER through the account's proxies. */
   PJSUA_REG_USE_ACC_PROXY: number;
+  /** `err.status` of an `ERR_SIPSTER_STATE` error. */
+  PJ_EINVALIDOP: number;
+  /** `err.status` of an operation on a call whose dialog has ended. */
+  PJSIP_ESESSIONTERMINATED: number;
   /** Library state: not created. */
   PJSUA_STATE_NULL: number;
   /** Library state: created. */
@@ -1529,6 +1533,8 @@ export const PJSUA_CONTACT_REWRITE_ALWAYS_UPDATE: number;
 export const PJSUA_REG_USE_OUTBOUND_PROXY: number;
 /** REGISTER through the account's proxies. */
 export const PJSUA_REG_USE_ACC_PROXY: number;
+export const PJ_EINVALIDOP: number;
+export const PJSIP_ESESSIONTERMINATED: number;
 /** Library state: not created. */
 export const PJSUA_STATE_NULL: number;
 /** Library state: created. */

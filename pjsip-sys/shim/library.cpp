@@ -267,7 +267,10 @@ void sipster_constants(sipster_constant_visitor visit, void *ctx) {
                    {"PJSUA_CONTACT_REWRITE_NO_UNREG", PJSUA_CONTACT_REWRITE_NO_UNREG},
                    {"PJSUA_CONTACT_REWRITE_ALWAYS_UPDATE", PJSUA_CONTACT_REWRITE_ALWAYS_UPDATE},
                    {"PJSUA_REG_USE_OUTBOUND_PROXY", PJSUA_REG_USE_OUTBOUND_PROXY},
-                   {"PJSUA_REG_USE_ACC_PROXY", PJSUA_REG_USE_ACC_PROXY}};
+                   {"PJSUA_REG_USE_ACC_PROXY", PJSUA_REG_USE_ACC_PROXY},
+                   // What err.status holds for ERR_SIPSTER_STATE.
+                   {"PJ_EINVALIDOP", PJ_EINVALIDOP},
+                   {"PJSIP_ESESSIONTERMINATED", PJSIP_ESESSIONTERMINATED}};
   for (const auto &c : constants) visit(ctx, c.name, c.value);
 }
 

@@ -1,0 +1,49 @@
+'use strict';
+
+// Rules of the source tree that the compilers do not check by themselves:
+// every `unsafe` lives in pjsip-sys (src/ denies it, and nothing may allow
+// it back), and no source file grows past 800 lines.
+
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const ROOT = path.join(__dirname, '..');
+const MAX_LINES = 800;
+
+function sources(dir, extensions) {
+  return fs
+    .readdirSync(path.join(ROOT, dir), { withFileTypes: true })
+    .filter((entry) => entry.isFile() && extensions.some((ext) => entry.name.endsWith(ext)))
+    .map((entry) => path.join(dir, entry.name));
+}
+
+const read = (file) => fs.readFileSync(path.join(ROOT, file), 'utf8');
+
+test('src/ has no unsafe code and no way to allow it', () => {
+  const lib = read('src/lib.rs');
+  assert.match(lib, /^#!\[deny\(unsafe_code\)\]$/m);
+  for (const file of sources('src', ['.rs'])) {
+    const text = read(file)
+      .split('\n')
+      .filter((line) => !line.trim().startsWith('//'))
+      .join('\n');
+    assert.doesNotMatch(text, /allow\(unsafe_code\)/, file);
+    assert.doesNotMatch(text, /\bunsafe\s*(\{|fn|impl)/, file);
+  }
+});
+
+test(`no source file is longer than ${MAX_LINES} lines`, () => {
+  const files = [
+    ...sources('src', ['.rs']),
+    ...sources('pjsip-sys/src', ['.rs']),
+    ...sources('pjsip-sys/shim', ['.cpp', '.h']),
+    ...sources('.', ['.js']),
+    ...sources('lib', ['.js']),
+  ];
+  const long = files
+    .map((file) => [file, read(file).split('\n').length])
+    .filter(([, lines]) => lines > MAX_LINES);
+  assert.deepStrictEqual(long, []);
+});
