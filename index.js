@@ -17,64 +17,69 @@ const receivers = new Map();
 let logWriter = null;
 let initialized = false;
 
-// ---- event dispatch ------------------------------------------------------------
+// ---- events ------------------------------------------------------------------
 
-// The native side calls this with positional arguments (see EventArgs in
-// src/bridge.rs: an object built in JS is far cheaper than one built
-// through N-API); they become one event object for the receiver.
-function dispatch(kind, key, timestamp, int1, int2, num1, num2, num3, flag1, flag2,
-  text1, text2, text3, text4, text5, text6, text7, text8, text9, text10, call, medias) {
-  if (kind === 'log') {
-    if (logWriter) logWriter(int1, text1);
-    return;
-  }
-  const receiver = receivers.get(key);
-  if (!receiver) return;
-  let event;
-  switch (kind) {
-    case 'callState':
-    case 'call': {
-      const info = {
-        state: text1,
-        stateText: text2,
-        role: text3,
-        lastStatusCode: int1,
-        lastReason: text4,
-        localUri: text5,
-        localContact: text6,
-        remoteUri: text7,
-        remoteContact: text8,
-        callId: text9,
-        srcAddress: text10,
-        connDuration: num1,
-        totalDuration: num2,
-        hasMedia: flag1,
-        isActive: flag2,
-      };
-      event = { kind, key, timestamp, info, callKey: num3, call };
-      break;
-    }
-    case 'callMedia':
-      event = { kind, key, timestamp, medias };
-      break;
-    case 'regStarted':
-      event = { kind, key, timestamp, renew: flag1 };
-      break;
-    case 'regState':
-      event = { kind, key, timestamp, code: int1, expires: int2, active: flag1, reason: text1 };
-      break;
-    case 'transferStatus':
-      event = { kind, key, timestamp, code: int1, isFinal: flag1, reason: text1 };
-      break;
-    case 'dtmf':
-      event = { kind, key, timestamp, digit: text1 };
-      break;
-    default:
-      event = { kind, key, timestamp };
-      break;
-  }
-  receiver._onNativeEvent(event);
+// A call's info from the parameters of the `call` and `callState` handlers.
+function callInfo(state, stateText, role, lastStatusCode, lastReason, localUri, localContact,
+  remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration, hasMedia, isActive) {
+  return {
+    state,
+    stateText,
+    role,
+    lastStatusCode,
+    lastReason,
+    localUri,
+    localContact,
+    remoteUri,
+    remoteContact,
+    callId,
+    srcAddress,
+    connDuration,
+    totalDuration,
+    hasMedia,
+    isActive,
+  };
 }
+
+// The native side calls one handler per event kind, with that kind's own
+// parameters (EventHandlers in src/bridge.rs), in the order pjsip produced
+// the events. Keys say which object the event concerns.
+const eventHandlers = {
+  log(level, line) {
+    if (logWriter) logWriter(level, line);
+  },
+  regStarted(accountKey, renew) {
+    receivers.get(accountKey)?._onRegStarted(renew);
+  },
+  regState(accountKey, active, code, expires, reason) {
+    receivers.get(accountKey)?._onRegState(active, code, expires, reason);
+  },
+  call(accountKey, callKey, handle, state, stateText, role, lastStatusCode, lastReason, localUri,
+    localContact, remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration, hasMedia,
+    isActive) {
+    const info = callInfo(state, stateText, role, lastStatusCode, lastReason, localUri, localContact,
+      remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration, hasMedia, isActive);
+    receivers.get(accountKey)?._onCall(callKey, handle, info);
+  },
+  callState(callKey, state, stateText, role, lastStatusCode, lastReason, localUri, localContact,
+    remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration, hasMedia, isActive) {
+    const info = callInfo(state, stateText, role, lastStatusCode, lastReason, localUri, localContact,
+      remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration, hasMedia, isActive);
+    receivers.get(callKey)?._onState(info);
+  },
+  callMedia(callKey, medias) {
+    receivers.get(callKey)?._onMedia(medias);
+  },
+  dtmf(callKey, digit) {
+    receivers.get(callKey)?._onDtmf(digit);
+  },
+  eof(playerKey) {
+    receivers.get(playerKey)?._onEof();
+  },
+  transferStatus(callKey, code, reason, isFinal) {
+    receivers.get(callKey)?._onTransferStatus(code, reason, isFinal);
+  },
+};
 
 // ---- library -----------------------------------------------------------------
 
@@ -104,7 +109,7 @@ function init(epConfig, options) {
     config = { ...epConfig, logConfig };
   }
   const { handleSignals = true, ...nativeOptions } = options || {};
-  native.init(config, writer !== null, dispatch, nativeOptions);
+  native.init(config, writer !== null, eventHandlers, nativeOptions);
   logWriter = writer;
   initialized = true;
   if (handleSignals) installSignalHandlers();
@@ -270,25 +275,20 @@ class Account extends EventEmitter {
     receivers.set(this._native.key, this);
   }
 
-  _onNativeEvent(event) {
-    switch (event.kind) {
-      case 'regStarted':
-        this.emit(event.renew ? 'registering' : 'unregistering');
-        break;
-      case 'regState':
-        this.emit('state', event.active, event.code);
-        this.emit(event.active ? 'registered' : 'unregistered');
-        break;
-      case 'call': {
-        const call = new Call(event.call, event.info);
-        receivers.set(event.callKey, call);
-        const { srcAddress, localUri, localContact, remoteUri, remoteContact, callId } = event.info;
-        this.emit('call', { srcAddress, localUri, localContact, remoteUri, remoteContact, callId }, call);
-        break;
-      }
-      default:
-        break;
-    }
+  _onRegStarted(renew) {
+    this.emit(renew ? 'registering' : 'unregistering');
+  }
+
+  _onRegState(active, code) {
+    this.emit('state', active, code);
+    this.emit(active ? 'registered' : 'unregistered');
+  }
+
+  _onCall(callKey, handle, info) {
+    const call = new Call(handle, info);
+    receivers.set(callKey, call);
+    const { srcAddress, localUri, localContact, remoteUri, remoteContact, callId } = info;
+    this.emit('call', { srcAddress, localUri, localContact, remoteUri, remoteContact, callId }, call);
   }
 
   modify(accountConfig) {
@@ -366,32 +366,28 @@ class Call extends EventEmitter {
     this._medias = [];
   }
 
-  _onNativeEvent(event) {
-    switch (event.kind) {
-      case 'callState':
-        this._state = event.info.state;
-        if (this._state === 'disconnected') this._finish();
-        this.emit('state', this._state, event.info);
-        this.emit(this._state, event.info);
-        break;
-      case 'callMedia': {
-        const previous = this._medias;
-        this._medias = event.medias.map((m) => Media._adopt(m));
-        // pjsua re-creates a call's audio when the media changes (hold,
-        // resume...): PCM streams move onto the new media.
-        previous.forEach((old, i) => old._moveStreamsTo(this._medias[i]));
-        this.emit('media', this._medias);
-        break;
-      }
-      case 'dtmf':
-        this.emit('dtmf', event.digit);
-        break;
-      case 'transferStatus':
-        this.emit('transferStatus', event.code, event.reason, event.isFinal);
-        break;
-      default:
-        break;
-    }
+  _onState(info) {
+    this._state = info.state;
+    if (this._state === 'disconnected') this._finish();
+    this.emit('state', this._state, info);
+    this.emit(this._state, info);
+  }
+
+  _onMedia(medias) {
+    const previous = this._medias;
+    this._medias = medias.map((m) => Media._adopt(m));
+    // pjsua re-creates a call's audio when the media changes (hold,
+    // resume...): PCM streams move onto the new media.
+    previous.forEach((old, i) => old._moveStreamsTo(this._medias[i]));
+    this.emit('media', this._medias);
+  }
+
+  _onDtmf(digit) {
+    this.emit('dtmf', digit);
+  }
+
+  _onTransferStatus(code, reason, isFinal) {
+    this.emit('transferStatus', code, reason, isFinal);
   }
 
   _finish() {
@@ -502,8 +498,8 @@ class Media extends EventEmitter {
     return media;
   }
 
-  _onNativeEvent(event) {
-    if (event.kind === 'eof') this.emit('eof');
+  _onEof() {
+    this.emit('eof');
   }
 
   startTransmitTo(sink) {

@@ -22,12 +22,11 @@
 //     streams  a read stream and a write stream, JS echoing the caller back.
 //
 // Event latency: the 'call' event info of the public API carries no
-// timestamp (index.js passes only srcAddress, localUri, ...), so with
-// `latency` this process wraps the native module's init() BEFORE index.js
-// loads: the dispatcher index.js registers is wrapped in a function that
-// notes the event's timestamp (ns, taken by the shim in the pjsip callback)
-// before passing the event on unchanged. The JS handlers then compare
-// nowNs() (the same clock) with the timestamp of the event being dispatched.
+// timestamp, so with `latency` this process wraps the native module's
+// init() BEFORE index.js loads: each event handler index.js registers is
+// wrapped in a function that notes when the shim saw the event (ns, the
+// native deliveringEventNs()) before passing the event on unchanged. The JS
+// handlers then compare nowNs() (the same clock) with that time.
 
 const path = require('node:path');
 const fs = require('node:fs');
@@ -50,17 +49,22 @@ function sample(arr, v) {
 }
 if (opts.latency) {
   const realInit = native.init;
-  native.init = function init(config, logToDispatch, dispatch, options) {
-    // The dispatcher takes positional arguments: (kind, key, timestamp, ...).
-    const hooked = (kind, key, timestamp, ...rest) => {
-      currentTs = timestamp;
-      eventKinds[kind] = (eventKinds[kind] || 0) + 1;
-      if (kind !== 'log') sample(lat.dispatch, native.nowNs() - timestamp);
-      const t0 = process.hrtime.bigint();
-      dispatch(kind, key, timestamp, ...rest);
-      jsTime.dispatchNs[kind] = (jsTime.dispatchNs[kind] || 0) + Number(process.hrtime.bigint() - t0);
-    };
-    return realInit.call(this, config, logToDispatch, hooked, options);
+  native.init = function init(config, logToHandlers, handlers, options) {
+    // One handler per event kind; each is wrapped to note when the shim saw
+    // the event (deliveringEventNs) and the time spent in index.js and the
+    // application's handlers below.
+    const hooked = {};
+    for (const [kind, handler] of Object.entries(handlers)) {
+      hooked[kind] = (...args) => {
+        currentTs = native.deliveringEventNs();
+        eventKinds[kind] = (eventKinds[kind] || 0) + 1;
+        if (kind !== 'log') sample(lat.dispatch, native.nowNs() - currentTs);
+        const t0 = process.hrtime.bigint();
+        handler(...args);
+        jsTime.dispatchNs[kind] = (jsTime.dispatchNs[kind] || 0) + Number(process.hrtime.bigint() - t0);
+      };
+    }
+    return realInit.call(this, config, logToHandlers, hooked, options);
   };
 }
 

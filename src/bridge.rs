@@ -1,159 +1,177 @@
-//! The event bridge: pjsip callbacks -> JS, and what keeps Node's loop alive.
+//! The event bridge: pjsip callbacks -> JS.
 //!
 //! In a pjsip callback the shim copies what the event needs into owned Rust
 //! data (`pjsip_sys::Event`), which is queued on one weak threadsafe function
 //! without blocking (its queue is unbounded). Node runs the queue in order on
 //! the main thread: there the event updates the native state it concerns
-//! (a call that ended is released, for one) and becomes one call of the JS
-//! dispatcher in index.js, with positional arguments (`EventArgs`). One
-//! queue keeps every object's events in the order pjsip produced them.
+//! (a call that ended is released, for one) and calls the JS handler of its
+//! kind, with that kind's own parameters. `EventHandlers` is the one table
+//! that ties each kind to its handler and its parameters; index.js gives
+//! the handlers under the same names. One queue keeps every object's events
+//! in the order pjsip produced them.
+//!
+//! Parameters rather than objects: an object built through N-API costs a
+//! property-name lookup and a hidden class transition per field, where a
+//! literal built in JS costs neither (in the benchmark's profile, event
+//! objects built through N-API were a fifth of Node's main thread).
 //!
 //! The event channel never keeps the process alive: what does is
 //! `keepalive.rs`.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use pjsip_sys::{CallInfo, Event, EventKind, EventSink, LibraryThread};
 
-use crate::call::{self, CallHandle, CallInfoObject};
+use crate::call::{self, state_name, CallHandle};
 use crate::media::MediaHandle;
 
-/// One event as the JS dispatcher receives it: positional arguments
-///
-/// `(kind, key, timestamp, int1, int2, num1, num2, num3, flag1, flag2,
-///   text1 .. text10, call, medias)`
-///
-/// where `kind` says which slots are set (the others are `null`) and
-/// `dispatch()` in index.js turns them into one object. Positional because
-/// an object built through N-API costs a property-name lookup and a hidden
-/// class transition per field, where a literal built in JS costs neither:
-/// in the benchmark's profile, building event objects was a fifth of
-/// Node's main thread.
-pub type EventArgs = FnArgs<(
-    &'static str,
-    f64,
-    f64,
-    Option<i32>,
-    Option<i32>,
-    Option<f64>,
-    Option<f64>,
-    Option<f64>,
-    Option<bool>,
-    Option<bool>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<CallHandle>,
-    Option<Vec<MediaHandle>>,
-)>;
-
-/// The slots of one event, filled by kind.
-#[derive(Default)]
-struct Slots {
-    ints: [Option<i32>; 2],
-    nums: [Option<f64>; 3],
-    flags: [Option<bool>; 2],
-    texts: [Option<String>; 10],
-    call: Option<CallHandle>,
-    medias: Option<Vec<MediaHandle>>,
+/// A call's info as handler parameters, in this order: `state, stateText,
+/// role, lastStatusCode, lastReason, localUri, localContact, remoteUri,
+/// remoteContact, callId, srcAddress, connDuration, totalDuration,
+/// hasMedia, isActive`.
+macro_rules! call_info_types {
+    ($($lead:ty),*) => {
+        (
+            $($lead,)*
+            &'static str, String, &'static str, i32, String, String, String, String, String,
+            String, String, f64, f64, bool, bool,
+        )
+    };
 }
 
-impl Slots {
-    /// A call's info, in the order index.js reads it (`callInfo()`).
-    fn call_info(info: &CallInfo) -> Self {
-        let o = CallInfoObject::from(info);
-        Slots {
-            ints: [Some(o.last_status_code), None],
-            nums: [Some(o.conn_duration), Some(o.total_duration), None],
-            flags: [Some(o.has_media), Some(o.is_active)],
-            texts: [
-                Some(o.state),
-                Some(o.state_text),
-                Some(o.role),
-                Some(o.last_reason),
-                Some(o.local_uri),
-                Some(o.local_contact),
-                Some(o.remote_uri),
-                Some(o.remote_contact),
-                Some(o.call_id),
-                Some(o.src_address),
-            ],
-            ..Slots::default()
-        }
-    }
-
-    fn text(text: String) -> Self {
-        let mut slots = Slots::default();
-        slots.texts[0] = Some(text);
-        slots
-    }
-
-    fn into_args(self, kind: &'static str, key: u64, timestamp_ns: i64) -> EventArgs {
-        let [int1, int2] = self.ints;
-        let [num1, num2, num3] = self.nums;
-        let [flag1, flag2] = self.flags;
-        let [t1, t2, t3, t4, t5, t6, t7, t8, t9, t10] = self.texts;
+macro_rules! call_info_args {
+    ($info:expr; $($lead:expr),*) => {{
+        let info: CallInfo = $info;
         FnArgs::from((
-            kind,
-            key as f64,
-            timestamp_ns as f64,
-            int1,
-            int2,
-            num1,
-            num2,
-            num3,
-            flag1,
-            flag2,
-            t1,
-            t2,
-            t3,
-            t4,
-            t5,
-            t6,
-            t7,
-            t8,
-            t9,
-            t10,
-            self.call,
-            self.medias,
+            $($lead,)*
+            state_name(info.state),
+            info.state_text,
+            if info.role == 0 { "uac" } else { "uas" },
+            info.last_status_code,
+            info.last_reason,
+            info.local_uri,
+            info.local_contact,
+            info.remote_uri,
+            info.remote_contact,
+            info.call_id,
+            info.src_address,
+            info.connect_duration,
+            info.total_duration,
+            info.has_media,
+            info.is_active,
         ))
+    }};
+}
+
+/// A JS function that takes `Args` as its parameters.
+type Handler<Args> = FunctionRef<FnArgs<Args>, ()>;
+
+type RegStateArgs = (f64, bool, i32, i32, String);
+type CallArgs = call_info_types!(f64, f64, CallHandle);
+type CallStateArgs = call_info_types!(f64);
+type TransferStatusArgs = (f64, i32, String, bool);
+
+/// The JS handler of each event kind, by the name index.js gives it, with
+/// its parameters. Keys are the keys of the objects concerned (`account`,
+/// `call`, `player`), as numbers.
+struct EventHandlers {
+    /// `log(level, line)`
+    log: Handler<(i32, String)>,
+    /// `regStarted(accountKey, renew)`
+    reg_started: Handler<(f64, bool)>,
+    /// `regState(accountKey, active, code, expires, reason)`
+    reg_state: Handler<RegStateArgs>,
+    /// `call(accountKey, callKey, call, ...info)`
+    call: Handler<CallArgs>,
+    /// `callState(callKey, ...info)`
+    call_state: Handler<CallStateArgs>,
+    /// `callMedia(callKey, medias)`
+    call_media: Handler<(f64, Vec<MediaHandle>)>,
+    /// `dtmf(callKey, digit)`
+    dtmf: Handler<(f64, String)>,
+    /// `eof(playerKey)`
+    eof: Handler<(f64,)>,
+    /// `transferStatus(callKey, code, reason, isFinal)`
+    transfer_status: Handler<TransferStatusArgs>,
+}
+
+fn handler<Args>(handlers: &Object, name: &str) -> Result<Handler<Args>>
+where
+    FnArgs<Args>: JsValuesTupleIntoVec,
+{
+    let function: Function<FnArgs<Args>, ()> = handlers.get_named_property(name).map_err(|_| {
+        Error::new(
+            Status::InvalidArg,
+            format!("event handlers: '{name}' must be a function"),
+        )
+    })?;
+    function.create_ref()
+}
+
+impl EventHandlers {
+    fn from_object(handlers: &Object) -> Result<Self> {
+        Ok(EventHandlers {
+            log: handler(handlers, "log")?,
+            reg_started: handler(handlers, "regStarted")?,
+            reg_state: handler(handlers, "regState")?,
+            call: handler(handlers, "call")?,
+            call_state: handler(handlers, "callState")?,
+            call_media: handler(handlers, "callMedia")?,
+            dtmf: handler(handlers, "dtmf")?,
+            eof: handler(handlers, "eof")?,
+            transfer_status: handler(handlers, "transferStatus")?,
+        })
+    }
+}
+
+thread_local! {
+    /// The handlers of the running library (main thread only).
+    static HANDLERS: RefCell<Option<Rc<EventHandlers>>> = const { RefCell::new(None) };
+    /// When the shim saw the event now being delivered (for the benchmark).
+    static DELIVERING_NS: Cell<i64> = const { Cell::new(0) };
+}
+
+/// The shim's timestamp (`nowNs()` clock) of the event whose handler runs
+/// now: what the benchmark measures event latency from.
+pub fn delivering_event_ns() -> i64 {
+    DELIVERING_NS.with(Cell::get)
+}
+
+/// Calls `f` with `args`. A handler that throws leaves its exception
+/// pending, and Node reports it as uncaught once this event is done.
+fn call<Args>(env: &Env, f: &Handler<Args>, args: FnArgs<Args>) -> Result<()>
+where
+    FnArgs<Args>: JsValuesTupleIntoVec,
+{
+    match f.borrow_back(env)?.call(args) {
+        Err(err) if err.status == Status::PendingException => Ok(()),
+        other => other,
     }
 }
 
 /// Runs on the main thread, in pjsip's order: applies the event to the
-/// native state and shapes it for JS.
-fn deliver(event: Event) -> EventArgs {
-    let ts = event.timestamp_ns;
+/// native state and calls the handler of its kind.
+fn deliver(env: &Env, h: &EventHandlers, event: Event) -> Result<()> {
+    DELIVERING_NS.with(|t| t.set(event.timestamp_ns));
     match event.kind {
-        EventKind::Log { level, line } => Slots {
-            ints: [Some(level), None],
-            ..Slots::text(line)
+        EventKind::Log { level, line } => call(env, &h.log, (level, line).into()),
+        EventKind::RegStarted { account, renew } => {
+            call(env, &h.reg_started, (account as f64, renew).into())
         }
-        .into_args("log", 0, ts),
-        EventKind::RegStarted { account, renew } => Slots {
-            flags: [Some(renew), None],
-            ..Slots::default()
-        }
-        .into_args("regStarted", account, ts),
         EventKind::RegState {
             account,
             code,
             active,
             expires,
             reason,
-        } => Slots {
-            ints: [Some(code), Some(expires)],
-            flags: [Some(active), None],
-            ..Slots::text(reason)
-        }
-        .into_args("regState", account, ts),
+        } => call(
+            env,
+            &h.reg_state,
+            (account as f64, active, code, expires, reason).into(),
+        ),
         EventKind::IncomingCall {
             account,
             call_key,
@@ -162,46 +180,54 @@ fn deliver(event: Event) -> EventArgs {
         } => {
             // deliver() runs on Node's main thread, the library's own.
             let Some(library_thread) = LibraryThread::current() else {
-                return Slots::default().into_args("ignored", 0, ts);
+                return Ok(());
             };
             let handle = call::adopt_incoming(call_key, call.into_call(&library_thread), &info);
-            let mut slots = Slots::call_info(&info);
-            slots.nums[2] = Some(call_key as f64);
-            slots.call = Some(handle);
-            slots.into_args("call", account, ts)
+            let args = call_info_args!(info; account as f64, call_key as f64, handle);
+            self::call(env, &h.call, args)
         }
         EventKind::CallState { call_key, info } => {
             call::apply_state(call_key, &info);
-            Slots::call_info(&info).into_args("callState", call_key, ts)
+            call(env, &h.call_state, call_info_args!(info; call_key as f64))
         }
-        EventKind::CallMedia { call_key, streams } => Slots {
-            medias: Some(call::media_of(call_key, &streams)),
-            ..Slots::default()
+        EventKind::CallMedia { call_key, streams } => {
+            let medias = call::media_of(call_key, &streams);
+            call(env, &h.call_media, (call_key as f64, medias).into())
         }
-        .into_args("callMedia", call_key, ts),
-        EventKind::Dtmf { call_key, digit } => Slots::text(digit).into_args("dtmf", call_key, ts),
-        EventKind::PlayerEof { key } => Slots::default().into_args("eof", key, ts),
+        EventKind::Dtmf { call_key, digit } => call(env, &h.dtmf, (call_key as f64, digit).into()),
+        EventKind::PlayerEof { key } => call(env, &h.eof, (key as f64,).into()),
         EventKind::TransferStatus {
             call_key,
             code,
             is_final,
             reason,
-        } => Slots {
-            ints: [Some(code), None],
-            flags: [Some(is_final), None],
-            ..Slots::text(reason)
-        }
-        .into_args("transferStatus", call_key, ts),
+        } => call(
+            env,
+            &h.transfer_status,
+            (call_key as f64, code, reason, is_final).into(),
+        ),
     }
 }
 
-/// Builds the sink that pjsip's threads call: it only queues.
-pub fn event_sink(dispatch: Function<EventArgs, ()>) -> Result<EventSink> {
-    let tsfn: ThreadsafeFunction<Event, (), EventArgs, Status, false, true> = dispatch
+/// Builds the sink that pjsip's threads call (it only queues), with the
+/// handlers of `handlers` (an object of functions, see `EventHandlers`).
+pub fn event_sink(env: &Env, handlers: &Object) -> Result<EventSink> {
+    let table = EventHandlers::from_object(handlers)?;
+    HANDLERS.with(|h| *h.borrow_mut() = Some(Rc::new(table)));
+    // The queue's own JS function does nothing: each event calls its
+    // handler from the callback.
+    let wake = env.create_function_from_closure::<(), (), _>("sipsterEvents", |_| Ok(()))?;
+    let tsfn: ThreadsafeFunction<Event, (), (), Status, false, true> = wake
         .build_threadsafe_function::<Event>()
         .callee_handled::<false>()
         .weak::<true>()
-        .build_callback(|ctx| Ok(deliver(ctx.value)))?;
+        .build_callback(|ctx| {
+            // Not borrowed while JS runs: a handler may init() again.
+            match HANDLERS.with(|h| h.borrow().clone()) {
+                Some(handlers) => deliver(&ctx.env, &handlers, ctx.value),
+                None => Ok(()),
+            }
+        })?;
     Ok(Box::new(move |event| {
         // Never blocks: the queue is unbounded. After Node began to shut
         // down the event is dropped, which is all that can be done with it.

@@ -6,7 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
 
-use crate::bridge::{self, EventArgs};
+use crate::bridge;
 use crate::config::{self, Merger};
 use crate::error::{OrThrow, Result, SipsterError};
 use crate::owned;
@@ -101,13 +101,14 @@ fn apply_options(options: Option<SipsterOptions>) -> Result<()> {
 
 /// libCreate + libInit. `config` is the EpConfig-like object without
 /// `logConfig.writer`; `log_to_dispatch` says whether log lines go to the
-/// dispatcher (as `log` events) instead of pjsip's console.
+/// `log` handler instead of pjsip's console; `handlers` holds one function
+/// per event kind (see `EventHandlers` in bridge.rs).
 #[napi]
 pub fn init(
     env: &Env,
     config: Option<Value>,
     log_to_dispatch: bool,
-    dispatch: Function<EventArgs, ()>,
+    handlers: Object,
     options: Option<SipsterOptions>,
 ) -> napi::Result<()> {
     if pjsip_sys::lib_state().is_some() {
@@ -117,7 +118,7 @@ pub fn init(
     }
     apply_options(options).or_throw(env)?;
     let json = endpoint_config_json(&config.unwrap_or(Value::Null)).or_throw(env)?;
-    let sink = bridge::event_sink(dispatch)?;
+    let sink = bridge::event_sink(env, &handlers)?;
     pjsip_sys::lib_init(&json, log_to_dispatch, sink).or_throw(env)
 }
 
@@ -224,4 +225,11 @@ pub fn constants() -> HashMap<String, i64> {
 #[napi]
 pub fn now_ns() -> f64 {
     pjsip_sys::now_ns() as f64
+}
+
+/// When the shim saw the event whose handler runs now (`nowNs()` clock, in
+/// ns): what the benchmark measures event latency from.
+#[napi]
+pub fn delivering_event_ns() -> f64 {
+    bridge::delivering_event_ns() as f64
 }
