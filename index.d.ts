@@ -940,7 +940,11 @@ export class Call extends EventEmitter {
   getStatsDump(inclMediaStats?: boolean, indent?: string): string;
   /** Returns a snapshot of the call (the last one once it has ended). */
   getInfo(): CallInfo;
-  /** The call's state as of the last `state` event. */
+  /**
+   * The call's state: as of the last `state` event while the call has a
+   * `state` listener, pjsua's current state otherwise (sipster sends JS only
+   * the call events that have listeners, and always the end of the call).
+   */
   readonly state: CallState;
   /** The call's audio media from the last `media` event (a copy). */
   readonly medias: Media[];

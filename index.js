@@ -289,6 +289,7 @@ class Account extends EventEmitter {
     receivers.set(callKey, call);
     const { srcAddress, localUri, localContact, remoteUri, remoteContact, callId } = info;
     this.emit('call', { srcAddress, localUri, localContact, remoteUri, remoteContact, callId }, call);
+    call._listenFromNowOn();
   }
 
   modify(accountConfig) {
@@ -317,6 +318,9 @@ class Account extends EventEmitter {
     checkHeaders('options', options);
     const call = new Call(this._native.makeCall(destination, options), null);
     receivers.set(call._native.key, call);
+    // Everything the call does before the caller's listeners are on is
+    // sent; from then on only what they listen to.
+    process.nextTick(() => call._listenFromNowOn());
     return call;
   }
 
@@ -364,6 +368,29 @@ class Call extends EventEmitter {
     this._native = handle;
     this._state = info ? info.state : 'null';
     this._medias = [];
+    // Once on, the native side copies and sends only the events that have
+    // listeners (and always the end of the call).
+    this._narrowed = false;
+    this._listening = '';
+    this.on('newListener', (event) => this._listen(event));
+    this.on('removeListener', () => this._listen());
+  }
+
+  _listenFromNowOn() {
+    this._narrowed = true;
+    this._listen();
+  }
+
+  // `adding`: the event of a listener about to be added ('newListener'
+  // comes before it is).
+  _listen(adding) {
+    if (!this._narrowed || this._native.ended) return;
+    const events = this.eventNames().filter((name) => typeof name === 'string');
+    if (typeof adding === 'string') events.push(adding);
+    const listening = [...new Set(events)].sort().join(',');
+    if (listening === this._listening) return;
+    this._listening = listening;
+    this._native.listenTo(listening.split(','));
   }
 
   _onState(info) {
@@ -446,6 +473,8 @@ class Call extends EventEmitter {
   }
 
   get state() {
+    // States nobody listens to are not sent: then pjsua's state is asked.
+    if (this._narrowed && !this._native.ended && this.listenerCount('state') === 0) return this._native.state;
     return this._state;
   }
 

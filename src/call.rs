@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use pjsip_sys::{CallInfo, CallOp, StreamInfo};
+use pjsip_sys::{interest, CallInfo, CallOp, StreamInfo};
 
 use crate::error::{OrThrow, Result, SipsterError};
 use crate::keepalive::KeepAlive;
@@ -31,6 +31,30 @@ const DISCONNECTED: i32 = 6;
 
 pub(crate) fn state_name(state: i32) -> &'static str {
     STATES.get(state as usize).copied().unwrap_or("unknown")
+}
+
+/// The shim's interest mask for the JS events that have listeners: `state`
+/// wants every state, a state's own name that state, `dtmf` and
+/// `transferStatus` theirs. The end of the call is always wanted.
+pub(crate) fn interest_of(events: &[String]) -> u32 {
+    let mut mask = interest::state(DISCONNECTED as u32);
+    for event in events {
+        match event.as_str() {
+            "state" => {
+                for state in 0..STATES.len() {
+                    mask |= interest::state(state as u32);
+                }
+            }
+            "dtmf" => mask |= interest::DTMF,
+            "transferStatus" => mask |= interest::TRANSFER_STATUS,
+            name => {
+                if let Some(state) = STATES.iter().position(|s| *s == name) {
+                    mask |= interest::state(state as u32);
+                }
+            }
+        }
+    }
+    mask
 }
 
 /// What a `Call` shares with the registry and with its media.
@@ -429,6 +453,30 @@ impl CallHandle {
         !self.core.has_ended() && self.core.info().is_active
     }
 
+    /// The state now: pjsua's while the call is up, the last one after.
+    #[napi(getter)]
+    pub fn state(&self) -> &'static str {
+        let finished = self
+            .core
+            .native
+            .borrow()
+            .as_ref()
+            .is_some_and(|call| call.is_finished());
+        if finished {
+            return state_name(DISCONNECTED);
+        }
+        state_name(self.core.info().state)
+    }
+
+    /// The events (by JS name) that have listeners: the shim copies and
+    /// sends only those, and always the end of the call.
+    #[napi]
+    pub fn listen_to(&self, events: Vec<String>) {
+        if let Some(call) = self.core.native.borrow().as_ref() {
+            call.set_interest(interest_of(&events));
+        }
+    }
+
     #[napi(getter)]
     pub fn ended(&self) -> bool {
         self.core.has_ended()
@@ -456,6 +504,22 @@ impl CallHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interest_follows_the_listeners() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let end = interest::state(DISCONNECTED as u32);
+        assert_eq!(interest_of(&[]), end);
+        assert_eq!(
+            interest_of(&names(&["confirmed", "media"])),
+            end | interest::state(5)
+        );
+        assert_eq!(interest_of(&names(&["state"])) & 0x7f, 0x7f);
+        assert_eq!(
+            interest_of(&names(&["dtmf", "transferStatus"])),
+            end | interest::DTMF | interest::TRANSFER_STATUS
+        );
+    }
 
     #[test]
     fn state_names_follow_pjsip_inv_state() {

@@ -56,6 +56,16 @@ void ShimCall::visit_info(const CallInfo &ci, sipster_call_info_visitor visit, v
 
 void ShimCall::onCallState(OnCallStateParam &) {
   quietly([&] {
+    // A state nobody listens to costs pjsua's C info only: no pjsua2
+    // CallInfo, no copy, no event. The end of the call always goes out.
+    uint32_t wanted = interest.load();
+    if (wanted != SIPSTER_INTEREST_ALL) {
+      pjsua_call_info raw;
+      if (pjsua_call_get_info(getId(), &raw) == PJ_SUCCESS &&
+          raw.state != PJSIP_INV_STATE_DISCONNECTED &&
+          (wanted & SIPSTER_INTEREST_STATE(raw.state)) == 0)
+        return;
+    }
     CallInfo ci;
     quietly([&] { ci = getInfo(); });
     bool disconnected = ci.state == PJSIP_INV_STATE_DISCONNECTED;
@@ -123,6 +133,7 @@ void ShimCall::onCallMediaState(OnCallMediaStateParam &) {
 }
 
 void ShimCall::onDtmfDigit(OnDtmfDigitParam &prm) {
+  if ((interest.load() & SIPSTER_INTEREST_DTMF) == 0) return;
   quietly([&] {
     auto ev = make_event(SIPSTER_EVENT_DTMF, key);
     ev.text = prm.digit.c_str();
@@ -148,6 +159,7 @@ void ShimCall::onCallReplaceRequest(OnCallReplaceRequestParam &prm) {
 }
 
 void ShimCall::onCallTransferStatus(OnCallTransferStatusParam &prm) {
+  if ((interest.load() & SIPSTER_INTEREST_TRANSFER_STATUS) == 0) return;
   quietly([&] {
     auto ev = make_event(SIPSTER_EVENT_TRANSFER_STATUS, key);
     ev.code = prm.statusCode;
@@ -173,6 +185,8 @@ bool call_alive(const sipster_call *c, sipster_error *err, const char *op) {
   return true;
 }
 }  // namespace
+
+void sipster_call_set_interest(sipster_call *c, uint32_t mask) { c->call->interest.store(mask); }
 
 int sipster_call_is_finished(const sipster_call *c) { return c->call->finished.load() ? 1 : 0; }
 

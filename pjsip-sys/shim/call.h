@@ -16,6 +16,8 @@ class ShimCall : public pj::Call {
 
   const uint64_t key;
   std::atomic<bool> finished{false};
+  // SIPSTER_INTEREST_* bits of the events the owner wants (sipster.h).
+  std::atomic<uint32_t> interest{SIPSTER_INTEREST_ALL};
   std::string src_address;  // of the INVITE, for incoming calls
   // Headers given to earlier answers, by name: pjsip keeps them in the
   // answer it builds next (see answer_headers.cpp). Owning thread only.

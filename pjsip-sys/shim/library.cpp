@@ -77,6 +77,11 @@ void emit(sipster_event &ev) {
 }
 
 void apply_call_op(CallOpParam &prm, const sipster_call_op *op) {
+#ifdef PJSUA_TXT_DEFAULT_REDUNDANCY_LEVEL
+  // From 2.17 pjsua offers a real-time text stream (m=text, RFC 4103) on
+  // every call unless told otherwise; trunks and PBXs expect audio only.
+  prm.opt.textCount = 0;
+#endif
   if (!op) return;
   if (op->status_code) prm.statusCode = static_cast<pjsip_status_code>(op->status_code);
   if (op->reason) prm.reason = op->reason;

@@ -227,6 +227,15 @@ void sipster_account_destroy(sipster_account *a);
 
 /* ---- call ------------------------------------------------------------- */
 
+/* Which of a call's events the owner wants (a bit mask; all at creation).
+ * Events outside the mask are neither copied nor sent. DISCONNECTED is
+ * always sent: the owner's bookkeeping of the call's end depends on it. */
+#define SIPSTER_INTEREST_STATE(state) (1u << (state)) /* pjsip_inv_state */
+#define SIPSTER_INTEREST_DTMF (1u << 8)
+#define SIPSTER_INTEREST_TRANSFER_STATUS (1u << 9)
+#define SIPSTER_INTEREST_ALL 0xffffffffu
+void sipster_call_set_interest(sipster_call *c, uint32_t mask);
+
 /* A call handle stays valid after the call ended; operations then fail with
  * PJSIP_ESESSIONTERMINATED and touch nothing of pjsua's. */
 int sipster_call_is_finished(const sipster_call *c);

@@ -555,7 +555,27 @@ macro_rules! call_op {
     };
 }
 
+/// Bits of `Call::set_interest`: the events the owner wants.
+pub mod interest {
+    use crate::ffi;
+
+    pub const ALL: u32 = ffi::SIPSTER_INTEREST_ALL;
+    pub const DTMF: u32 = ffi::SIPSTER_INTEREST_DTMF;
+    pub const TRANSFER_STATUS: u32 = ffi::SIPSTER_INTEREST_TRANSFER_STATUS;
+
+    /// The bit of a pjsip_inv_state.
+    pub const fn state(state: u32) -> u32 {
+        1 << state
+    }
+}
+
 impl Call {
+    /// Which events the shim copies and sends for this call (`interest`
+    /// bits); the end of the call is always sent.
+    pub fn set_interest(&self, mask: u32) {
+        unsafe { ffi::sipster_call_set_interest(self.0.as_ptr(), mask) }
+    }
+
     pub fn is_finished(&self) -> bool {
         unsafe { ffi::sipster_call_is_finished(self.0.as_ptr()) != 0 }
     }
