@@ -2,7 +2,8 @@
 
 // Rules of the source tree that the compilers do not check by themselves:
 // every `unsafe` lives in pjsip-sys (src/ denies it, and nothing may allow
-// it back), and no source file grows past 800 lines.
+// it back), event delivery depends on the classes and never the reverse,
+// and no source file grows past 800 lines.
 
 const test = require('node:test');
 const assert = require('node:assert');
@@ -31,6 +32,13 @@ test('src/ has no unsafe code and no way to allow it', () => {
       .join('\n');
     assert.doesNotMatch(text, /allow\(unsafe_code\)/, file);
     assert.doesNotMatch(text, /\bunsafe\s*(\{|fn|impl)/, file);
+  }
+});
+
+test('event delivery sits on top: no class module imports bridge.rs or library.rs', () => {
+  for (const file of ['account', 'call', 'media', 'transport', 'audio', 'keepalive', 'owned', 'wav', 'error', 'config']) {
+    const text = read(`src/${file}.rs`);
+    assert.doesNotMatch(text, /crate::(bridge|library)\b/, `src/${file}.rs`);
   }
 });
 

@@ -8,8 +8,7 @@ use serde_json::Value;
 
 use crate::call::{self, CallHandle};
 use crate::config::Merger;
-use crate::error::{OrThrow, Result, SipsterError};
-use crate::library::ensure_running_or_init;
+use crate::error::{ensure_running_or_init, OrThrow, Result, SipsterError};
 use crate::owned::Owned;
 use crate::transport::TransportHandle;
 

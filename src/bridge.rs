@@ -26,7 +26,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use pjsip_sys::{CallInfo, Event, EventKind, EventSink, LibraryThread};
 
 use crate::call::{self, state_name, CallHandle};
-use crate::media::MediaHandle;
+use crate::media::{self, MediaHandle};
 
 /// A call's info as handler parameters, in this order: `state, stateText,
 /// role, lastStatusCode, lastReason, localUri, localContact, remoteUri,
@@ -191,7 +191,7 @@ fn deliver(env: &Env, h: &EventHandlers, event: Event) -> Result<()> {
             call(env, &h.call_state, call_info_args!(info; call_key as f64))
         }
         EventKind::CallMedia { call_key, streams } => {
-            let medias = call::media_of(call_key, &streams);
+            let medias = media::of_call(call_key, &streams);
             call(env, &h.call_media, (call_key as f64, medias).into())
         }
         EventKind::Dtmf { call_key, digit } => call(env, &h.dtmf, (call_key as f64, digit).into()),

@@ -11,11 +11,10 @@ use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use pjsip_sys::{interest, CallInfo, CallOp, StreamInfo};
+use pjsip_sys::{interest, CallInfo, CallOp};
 
 use crate::error::{OrThrow, Result, SipsterError};
 use crate::keepalive::KeepAlive;
-use crate::media::MediaHandle;
 
 /// pjsip_inv_state names, indexed by state.
 const STATES: &[&str] = &[
@@ -129,7 +128,7 @@ fn register(key: u64, native: pjsip_sys::Call, info: CallInfo) -> CallHandle {
     CallHandle { core }
 }
 
-fn live(key: u64) -> Option<Rc<CallCore>> {
+pub(crate) fn live(key: u64) -> Option<Rc<CallCore>> {
     LIVE.with(|live| live.borrow().get(&key).cloned())
 }
 
@@ -156,16 +155,6 @@ pub(crate) fn apply_state(key: u64, info: &CallInfo) {
         core.native.borrow_mut().take();
         core.keepalive.borrow_mut().release();
     }
-}
-
-pub(crate) fn media_of(key: u64, streams: &[StreamInfo]) -> Vec<MediaHandle> {
-    let Some(core) = live(key) else {
-        return Vec::new();
-    };
-    streams
-        .iter()
-        .map(|s| MediaHandle::for_stream(core.clone(), s))
-        .collect()
 }
 
 /// At shutdown, before libDestroy: the registry lets go of the calls still

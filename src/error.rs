@@ -100,6 +100,18 @@ impl SipsterError {
     }
 }
 
+/// Fails with a state error until `init()` (and after `shutdown()`): what
+/// every class checks before it calls into pjsua. Here rather than in
+/// library.rs so that the classes do not depend on the library's module.
+pub(crate) fn ensure_running_or_init(what: &str) -> Result<()> {
+    match pjsip_sys::lib_state() {
+        Some(_) => Ok(()),
+        None => Err(SipsterError::invalid_state(format!(
+            "{what}: the library is not initialized (call init() first)"
+        ))),
+    }
+}
+
 /// For the few places without an `Env` at hand: a plain `Error` whose
 /// `code` is the same string as above.
 impl From<SipsterError> for napi::Error {

@@ -8,20 +8,11 @@ use serde_json::Value;
 
 use crate::bridge;
 use crate::config::{self, Merger};
-use crate::error::{OrThrow, Result, SipsterError};
+use crate::error::{ensure_running_or_init, OrThrow, Result, SipsterError};
 use crate::owned;
 
 /// pjsua state names, indexed by `pjsua_state`.
 const STATES: &[&str] = &["null", "created", "init", "starting", "running", "closing"];
-
-pub(crate) fn ensure_running_or_init(what: &str) -> Result<()> {
-    match pjsip_sys::lib_state() {
-        Some(_) => Ok(()),
-        None => Err(SipsterError::invalid_state(format!(
-            "{what}: the library is not initialized (call init() first)"
-        ))),
-    }
-}
 
 /// Checks the EpConfig fields that would leave pjsip without a thread to run it.
 fn check_threading(user: &Value) -> Result<()> {

@@ -13,10 +13,9 @@ use napi_derive::napi;
 use pjsip_sys::{PcmDirection, StreamInfo};
 
 use crate::audio::{AudioStreamHandle, Recorder, CAPTURE_RING_MS};
-use crate::call::CallCore;
-use crate::error::{OrThrow, Result, SipsterError};
+use crate::call::{self, CallCore};
+use crate::error::{ensure_running_or_init, OrThrow, Result, SipsterError};
 use crate::keepalive::KeepAlive;
-use crate::library::ensure_running_or_init;
 use crate::owned::Owned;
 use crate::wav::Encoding;
 
@@ -74,6 +73,18 @@ enum Source {
     Recorder(Owned<Recorder>),
     /// A call's stream after `close()`.
     Detached,
+}
+
+/// The media of a live call's audio streams, for its `callMedia` event
+/// (none once the call has ended).
+pub(crate) fn of_call(call_key: u64, streams: &[pjsip_sys::StreamInfo]) -> Vec<MediaHandle> {
+    let Some(core) = call::live(call_key) else {
+        return Vec::new();
+    };
+    streams
+        .iter()
+        .map(|s| MediaHandle::for_stream(core.clone(), s))
+        .collect()
 }
 
 #[napi]

@@ -5,8 +5,7 @@ use napi_derive::napi;
 use serde_json::Value;
 
 use crate::config::Merger;
-use crate::error::{OrThrow, Result, SipsterError};
-use crate::library::ensure_running_or_init;
+use crate::error::{ensure_running_or_init, OrThrow, Result, SipsterError};
 use crate::owned::Owned;
 
 /// `new Transport(config, type)`'s `type` -> pjsip_transport_type_e name.
