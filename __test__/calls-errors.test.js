@@ -10,7 +10,8 @@ const assert = require('node:assert/strict');
 
 const sipster = require('..');
 const { freePort } = require('./helpers/ports');
-const { startSipp, parseMessages, findMessages, header } = require('./helpers/sipp');
+const { startSipp } = require('./helpers/sipp');
+const { parseMessages, findMessages, header } = require('./helpers/sip-trace');
 const { record, waitUntil, CALL_EVENTS } = require('./helpers/events');
 const { startPeer } = require('./helpers/peer');
 const { loopbackAccount } = require('./helpers/loopback');

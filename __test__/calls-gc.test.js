@@ -18,7 +18,8 @@ const gc = vm.runInNewContext('gc');
 
 const sipster = require('..');
 const { freePort } = require('./helpers/ports');
-const { runSipp, startSipp, parseMessages, findMessages } = require('./helpers/sipp');
+const { runSipp, startSipp } = require('./helpers/sipp');
+const { parseMessages, findMessages } = require('./helpers/sip-trace');
 const { record, waitUntil, sleep, CALL_EVENTS } = require('./helpers/events');
 const { loopbackAccount } = require('./helpers/loopback');
 

@@ -9,7 +9,8 @@ const assert = require('node:assert/strict');
 
 const sipster = require('..');
 const { freePort } = require('./helpers/ports');
-const { startSipp, parseMessages, parseSipMessage, findMessages, header } = require('./helpers/sipp');
+const { startSipp } = require('./helpers/sipp');
+const { parseMessages, parseSipMessage, findMessages, header } = require('./helpers/sip-trace');
 const { startRtpSink } = require('./helpers/rtp');
 const { startPeer } = require('./helpers/peer');
 const { LOOPBACK_MEDIA } = require('./helpers/loopback');

@@ -10,7 +10,8 @@ const dgram = require('node:dgram');
 
 const sipster = require('..');
 const { freePort } = require('./helpers/ports');
-const { runSipp, startSipp, parseMessages, parseSipMessage, findMessages, header } = require('./helpers/sipp');
+const { runSipp, startSipp } = require('./helpers/sipp');
+const { parseMessages, parseSipMessage, findMessages, header } = require('./helpers/sip-trace');
 const { incomingCalls, waitUntil, sleep, sdpDirections, sdpAddress } = require('./helpers/events');
 const { loopbackAccount } = require('./helpers/loopback');
 

@@ -16,7 +16,8 @@ const net = require('node:net');
 const path = require('node:path');
 
 const { freePort } = require('./helpers/ports');
-const { startSipp, runSipp, parseMessages, header } = require('./helpers/sipp');
+const { startSipp, runSipp } = require('./helpers/sipp');
+const { parseMessages, header } = require('./helpers/sip-trace');
 const { readJsonLines } = require('./helpers/jsonlines');
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'exit-live.js');

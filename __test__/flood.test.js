@@ -16,7 +16,8 @@ const { spawn } = require('node:child_process');
 const path = require('node:path');
 
 const { freePort, freeRtpPort } = require('./helpers/ports');
-const { runSipp, parseMessages, header } = require('./helpers/sipp');
+const { runSipp } = require('./helpers/sipp');
+const { parseMessages, header } = require('./helpers/sip-trace');
 const { readJsonLines } = require('./helpers/jsonlines');
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'uas.js');

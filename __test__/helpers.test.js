@@ -21,7 +21,9 @@ const audio = require('./helpers/audio');
 const sipp = require('./helpers/sipp');
 const { startRtpSink, parseRtp } = require('./helpers/rtp');
 
-const { runSipp, startSipp, parseMessages, findMessages, header, EXIT } = sipp;
+const { runSipp, startSipp, EXIT } = sipp;
+const { parseMessages, findMessages, header } = require('./helpers/sip-trace');
+const pcap = require('./helpers/pcap');
 
 let tmp;
 before(() => {
@@ -323,11 +325,11 @@ describe('sipp: parseMessages', () => {
   });
 
   it('pcap helpers', () => {
-    const g = sipp.pcapPath('g711a.pcap');
+    const g = pcap.pcapPath('g711a.pcap');
     assert.ok(path.isAbsolute(g) && fs.existsSync(g), g);
-    const ms = sipp.pcapDurationMs('g711a.pcap');
+    const ms = pcap.pcapDurationMs('g711a.pcap');
     assert.ok(ms > 7000 && ms < 7100, `${ms}`);
-    assert.equal(sipp.pcapDurationMs('dtmf_2833_1.pcap'), 140);
+    assert.equal(pcap.pcapDurationMs('dtmf_2833_1.pcap'), 140);
   });
 });
 
@@ -569,7 +571,7 @@ describe('sipp scenarios', { concurrency: 4 }, () => {
     try {
       const { client, show } = await pair('uas_answer_rtp_sink.xml', 'uac_call_rtp.xml', {
         uasOpts: { keys: { rtp_sink_port: sink.port } },
-        uacOpts: { duration: sipp.pcapDurationMs('g711a.pcap') + 300, timeoutMs: 30000 },
+        uacOpts: { duration: pcap.pcapDurationMs('g711a.pcap') + 300, timeoutMs: 30000 },
       });
       assert.equal(client.code, EXIT.OK, show(client));
     } finally {

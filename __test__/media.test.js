@@ -13,7 +13,8 @@ const sipster = require('..');
 const audio = require('./helpers/audio');
 const { startPeer } = require('./helpers/peer');
 const { freePort, freeRtpPort } = require('./helpers/ports');
-const { runSipp, parseMessages } = require('./helpers/sipp');
+const { runSipp } = require('./helpers/sipp');
+const { parseMessages } = require('./helpers/sip-trace');
 const { LOOPBACK_MEDIA } = require('./helpers/loopback');
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipster-media-'));

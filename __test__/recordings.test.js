@@ -14,7 +14,8 @@ const { spawn, spawnSync } = require('node:child_process');
 
 const audio = require('./helpers/audio');
 const { freePort, freeRtpPort } = require('./helpers/ports');
-const { startSipp, parseMessages, findMessages } = require('./helpers/sipp');
+const { startSipp } = require('./helpers/sipp');
+const { parseMessages, findMessages } = require('./helpers/sip-trace');
 const { readJsonLines } = require('./helpers/jsonlines');
 const { sleep, waitUntil } = require('./helpers/events');
 

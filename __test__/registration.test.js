@@ -9,7 +9,8 @@ const assert = require('node:assert/strict');
 
 const sipster = require('..');
 const { freePort } = require('./helpers/ports');
-const { startSipp, parseMessages, findMessages, header } = require('./helpers/sipp');
+const { startSipp } = require('./helpers/sipp');
+const { parseMessages, findMessages, header } = require('./helpers/sip-trace');
 const { record, incomingCalls, waitUntil, sleep, ACCOUNT_EVENTS } = require('./helpers/events');
 const { TYPE, VALUE } = require('./helpers/errors');
 

@@ -7,7 +7,8 @@ const assert = require('node:assert/strict');
 
 const sipster = require('..');
 const { freePort } = require('./helpers/ports');
-const { runSipp, parseMessages } = require('./helpers/sipp');
+const { runSipp } = require('./helpers/sipp');
+const { parseMessages } = require('./helpers/sip-trace');
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
 sipster.start();

@@ -12,7 +12,9 @@ const fs = require('node:fs');
 
 const sipster = require('..');
 const { freePort, freeRtpPort, silentUdpListener } = require('./helpers/ports');
-const { startSipp, runSipp, parseMessages, scenarioPath, pcapDurationMs } = require('./helpers/sipp');
+const { startSipp, runSipp, scenarioPath } = require('./helpers/sipp');
+const { parseMessages } = require('./helpers/sip-trace');
+const { pcapDurationMs } = require('./helpers/pcap');
 const { loopbackAccount } = require('./helpers/loopback');
 
 const MEDIA_TIMEOUT_SEC = 2;

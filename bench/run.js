@@ -38,7 +38,8 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
-const { startSipp, pcapDurationMs } = require(path.join(ROOT, '__test__/helpers/sipp'));
+const { startSipp } = require(path.join(ROOT, '__test__/helpers/sipp'));
+const { pcapDurationMs } = require(path.join(ROOT, '__test__/helpers/pcap'));
 const { freePort } = require(path.join(ROOT, '__test__/helpers/ports'));
 const { readLines } = require(path.join(ROOT, '__test__/helpers/jsonlines'));
 

@@ -227,4 +227,56 @@ async function silentUdpListener(port, { attempts = 100 } = {}) {
   throw new Error(`could not bind ${port}`);
 }
 
-module.exports = { freePort, freePorts, freeRtpPort, silentUdpListener };
+// Inodes of the IPv4 UDP sockets bound to 127.0.0.1:port (or 0.0.0.0:port).
+function udpSocketInodes(port) {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const local = new Set([`0100007F:${hexPort}`, `00000000:${hexPort}`]);
+  return fs.readFileSync('/proc/net/udp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => local.has(fields[1]))
+    .map((fields) => fields[9]);
+}
+
+// Whether process `pid` holds a UDP socket bound to 127.0.0.1:port.
+function holdsUdpPort(pid, port) {
+  const wanted = new Set(udpSocketInodes(port).map((inode) => `socket:[${inode}]`));
+  if (!wanted.size) return false;
+  let fds;
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return false; // gone
+  }
+  return fds.some((fd) => {
+    try {
+      return wanted.has(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+    } catch {
+      return false;
+    }
+  });
+}
+
+// Resolves once SIPp itself holds its SIP socket on 127.0.0.1:port. The
+// owner is checked, not just that the port is taken: should another process
+// have bound the port first, our INVITEs would go to that process.
+function waitUdpBound(port, child, limitMs) {
+  const start = Date.now();
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        reject(new Error('sipp exited before it was listening'));
+      } else if (holdsUdpPort(child.pid, port)) {
+        resolve();
+      } else if (Date.now() - start > limitMs) {
+        reject(new Error(`sipp not listening on ${port} after ${limitMs} ms`));
+      } else {
+        setTimeout(attempt, 20);
+      }
+    };
+    attempt();
+  });
+}
+
+module.exports = { freePort, freePorts, freeRtpPort, silentUdpListener, holdsUdpPort, waitUdpBound };

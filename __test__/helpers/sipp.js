@@ -2,8 +2,9 @@
 
 // Thin wrapper around SIPp (Debian package `sip-tester`, binary `sipp`,
 // v3.6.1) for the integration tests: run a scenario to completion
-// (runSipp), or start one as a server and stop it later (startSipp), and
-// parse SIPp's message trace so tests can assert on the exact SIP traffic.
+// (runSipp), or start one as a server and stop it later (startSipp). Its
+// message trace is read with sip-trace.js; sip-tester's pcaps are found
+// with pcap.js.
 //
 // Things about SIPp 3.6.1 that shape this file (see the report in
 // __test__/scenarios/README.md for more):
@@ -23,10 +24,13 @@
 // * SIPp always binds its media socket on media_port AND media_port+2 (audio
 //   and "video"); see ports.freeRtpPort().
 
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+
+const { pcapPath } = require('./pcap');
+const { waitUdpBound } = require('./ports');
 
 const SIPP = process.env.SIPP_BIN || 'sipp';
 const HOST = '127.0.0.1';
@@ -54,61 +58,6 @@ function scenarioPath(scenario) {
   const p = path.join(SCENARIO_DIR, scenario);
   if (!fs.existsSync(p) && fs.existsSync(`${p}.xml`)) return `${p}.xml`;
   return p;
-}
-
-let pcapDirCache = null;
-
-// Where Debian's sip-tester puts its pcaps (/usr/share/sip-tester today),
-// found through dpkg so a packaging change does not break us.
-function pcapDir() {
-  if (pcapDirCache) return pcapDirCache;
-  let dir = '/usr/share/sip-tester';
-  try {
-    const files = execFileSync('dpkg', ['-L', 'sip-tester'], { encoding: 'utf8' })
-      .split('\n')
-      .filter((l) => l.endsWith('.pcap'));
-    if (files.length) dir = path.dirname(files[0]);
-  } catch {
-    // dpkg missing or package not installed: keep the default
-  }
-  pcapDirCache = dir;
-  return dir;
-}
-
-/**
- * Absolute path of one of the pcaps shipped by sip-tester, e.g.
- * pcapPath('g711a.pcap'), pcapPath('dtmf_2833_1.pcap'). Absolute paths are
- * returned as they are.
- */
-function pcapPath(name) {
-  return path.isAbsolute(name) ? name : path.join(pcapDir(), name);
-}
-
-/**
- * Duration of a pcap capture in ms (last packet time - first packet time),
- * e.g. to size the pause that follows a play_pcap_audio.
- */
-function pcapDurationMs(file) {
-  const buf = fs.readFileSync(pcapPath(file));
-  const magicLE = buf.readUInt32LE(0);
-  let le;
-  let nanos = false;
-  if (magicLE === 0xa1b2c3d4 || magicLE === 0xa1b23c4d) le = true;
-  else if (buf.readUInt32BE(0) === 0xa1b2c3d4 || buf.readUInt32BE(0) === 0xa1b23c4d) le = false;
-  else throw new Error(`pcapDurationMs: ${file} is not a classic pcap file`);
-  const magic = le ? magicLE : buf.readUInt32BE(0);
-  if (magic === 0xa1b23c4d) nanos = true;
-  const u32 = (o) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-  let off = 24;
-  let first = null;
-  let last = null;
-  while (off + 16 <= buf.length) {
-    const t = u32(off) * 1000 + u32(off + 4) / (nanos ? 1e6 : 1e3);
-    if (first === null) first = t;
-    last = t;
-    off += 16 + u32(off + 8);
-  }
-  return first === null ? 0 : Math.round(last - first);
 }
 
 // Reads `@key name value` lines from the scenario's comments: the keywords
@@ -337,58 +286,6 @@ async function runSipp(opts) {
   return result;
 }
 
-// Inodes of the IPv4 UDP sockets bound to 127.0.0.1:port (or 0.0.0.0:port).
-function udpSocketInodes(port) {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const local = new Set([`0100007F:${hexPort}`, `00000000:${hexPort}`]);
-  return fs.readFileSync('/proc/net/udp', 'utf8')
-    .split('\n')
-    .slice(1)
-    .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => local.has(fields[1]))
-    .map((fields) => fields[9]);
-}
-
-// Whether process `pid` holds a UDP socket bound to 127.0.0.1:port.
-function holdsUdpPort(pid, port) {
-  const wanted = new Set(udpSocketInodes(port).map((inode) => `socket:[${inode}]`));
-  if (!wanted.size) return false;
-  let fds;
-  try {
-    fds = fs.readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return false; // gone
-  }
-  return fds.some((fd) => {
-    try {
-      return wanted.has(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-    } catch {
-      return false;
-    }
-  });
-}
-
-// Resolves once SIPp itself holds its SIP socket on 127.0.0.1:port. The
-// owner is checked, not just that the port is taken: should another process
-// have bound the port first, our INVITEs would go to that process.
-function waitUdpBound(port, child, limitMs) {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        reject(new Error('sipp exited before it was listening'));
-      } else if (holdsUdpPort(child.pid, port)) {
-        resolve();
-      } else if (Date.now() - start > limitMs) {
-        reject(new Error(`sipp not listening on ${port} after ${limitMs} ms`));
-      } else {
-        setTimeout(attempt, 20);
-      }
-    };
-    attempt();
-  });
-}
-
 /**
  * Starts SIPp (typically a UAS / registrar scenario) in the background and
  * resolves once it listens on localPort. Same options as runSipp; timeoutMs
@@ -433,129 +330,10 @@ async function startSipp(opts) {
   return handle;
 }
 
-// ---------------------------------------------------------------------------
-// Message trace parsing
-// ---------------------------------------------------------------------------
-
-// Compact header forms (RFC 3261 7.3.3 and extensions) -> full names.
-const COMPACT = {
-  i: 'call-id', m: 'contact', e: 'content-encoding', l: 'content-length',
-  c: 'content-type', f: 'from', s: 'subject', k: 'supported', t: 'to', v: 'via',
-  r: 'refer-to', b: 'referred-by', o: 'event', u: 'allow-events', x: 'session-expires',
-};
-
-/**
- * Parses one raw SIP message.
- * @returns {{startLine:string, method?:string, uri?:string, status?:number,
- *   reason?:string, headers:Object<string,string[]>, body:string,
- *   cseqMethod?:string}}
- */
-function parseSipMessage(raw) {
-  let sep = raw.indexOf('\r\n\r\n');
-  let sepLen = 4;
-  if (sep < 0) {
-    sep = raw.indexOf('\n\n');
-    sepLen = 2;
-  }
-  const head = sep < 0 ? raw : raw.slice(0, sep);
-  const body = sep < 0 ? '' : raw.slice(sep + sepLen);
-  const lines = head.split(/\r?\n/);
-  while (lines.length && lines[0].trim() === '') lines.shift();
-  const startLine = (lines.shift() || '').trim();
-  const headers = {};
-  let last = null;
-  for (const line of lines) {
-    if (/^[ \t]/.test(line) && last) {
-      // folded continuation line
-      const vals = headers[last];
-      vals[vals.length - 1] += ` ${line.trim()}`;
-      continue;
-    }
-    const i = line.indexOf(':');
-    if (i <= 0) continue;
-    let name = line.slice(0, i).trim().toLowerCase();
-    name = COMPACT[name] || name;
-    (headers[name] ||= []).push(line.slice(i + 1).trim());
-    last = name;
-  }
-  const msg = { startLine, headers, body };
-  let m;
-  if ((m = /^SIP\/2\.0\s+(\d{3})\s*(.*)$/.exec(startLine))) {
-    msg.status = Number(m[1]);
-    msg.reason = m[2];
-  } else if ((m = /^([A-Za-z]+)\s+(\S+)\s+SIP\/2\.0$/.exec(startLine))) {
-    msg.method = m[1].toUpperCase();
-    msg.uri = m[2];
-  }
-  const cseq = headers.cseq && /^\s*(\d+)\s+(\S+)/.exec(headers.cseq[0]);
-  if (cseq) {
-    msg.cseq = Number(cseq[1]);
-    msg.cseqMethod = cseq[2].toUpperCase();
-  }
-  return msg;
-}
-
-const SEPARATOR = /^-{47}(?: (.*))?$/gm;
-
-/**
- * Parses a SIPp -trace_msg file into the messages SIPp sent and received, in
- * order. Other trace entries ("Unexpected ... message received", "Dead call
- * ...", which repeat a message already logged as received) are skipped.
- *
- * @param {string} text
- * @returns {Array<{direction:'sent'|'received', transport:string, time:string,
- *   startLine:string, method?:string, uri?:string, status?:number, reason?:string,
- *   cseq?:number, cseqMethod?:string, headers:Object<string,string[]>,
- *   body:string, raw:string}>}
- *   headers: lowercased full names (compact forms expanded) -> values in order.
- */
-function parseMessages(text) {
-  const out = [];
-  const marks = [];
-  let m;
-  SEPARATOR.lastIndex = 0;
-  while ((m = SEPARATOR.exec(text))) marks.push({ at: m.index, end: m.index + m[0].length, time: m[1] || '' });
-  for (let k = 0; k < marks.length; k++) {
-    // block = "\n<description line>\n\n<message>\n" up to the next separator
-    const block = text.slice(marks[k].end + 1, k + 1 < marks.length ? marks[k + 1].at : text.length);
-    const nl = block.indexOf('\n');
-    if (nl < 0) continue;
-    const desc = block.slice(0, nl);
-    const d = /^(\S+) message (received|sent)\b/.exec(desc);
-    if (!d) continue;
-    let raw = block.slice(nl + 1);
-    if (raw.startsWith('\n')) raw = raw.slice(1);
-    if (raw.endsWith('\n')) raw = raw.slice(0, -1); // SIPp's own "\n" after the message
-    out.push({ direction: d[2], transport: d[1], time: marks[k].time, ...parseSipMessage(raw), raw });
-  }
-  return out;
-}
-
-/**
- * Filters parsed messages: findMessages(msgs, { direction: 'received', method: 'INVITE' }),
- * { status: 200, cseqMethod: 'BYE' }, ... Every given criterion must match.
- */
-function findMessages(messages, criteria = {}) {
-  return messages.filter((msg) => Object.entries(criteria).every(([k, v]) => msg[k] === v));
-}
-
-/** First value of a header (case-insensitive name, compact forms accepted), or undefined. */
-function header(msg, name) {
-  const n = name.toLowerCase();
-  const vals = msg.headers[COMPACT[n] || n];
-  return vals ? vals[0] : undefined;
-}
-
 module.exports = {
   runSipp,
   startSipp,
-  parseMessages,
-  parseSipMessage,
-  findMessages,
-  header,
   scenarioPath,
-  pcapPath,
-  pcapDurationMs,
   buildArgs,
   EXIT,
   SCENARIO_DIR,

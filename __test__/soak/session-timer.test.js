@@ -19,7 +19,8 @@ const assert = require('node:assert/strict');
 
 const sipster = require('../..');
 const { freePort, freeRtpPort, silentUdpListener } = require('../helpers/ports');
-const { startSipp, parseMessages } = require('../helpers/sipp');
+const { startSipp } = require('../helpers/sipp');
+const { parseMessages } = require('../helpers/sip-trace');
 const { loopbackAccount } = require('../helpers/loopback');
 
 const SE = 90;
