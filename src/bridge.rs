@@ -25,7 +25,7 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use pjsip_sys::{CallInfo, Event, EventKind, EventSink, LibraryThread};
 
-use crate::call::{self, state_name, CallHandle};
+use crate::call::{self, role_name, state_name, CallHandle};
 use crate::media::{self, MediaHandle};
 
 /// A call's info as handler parameters, in this order: `state, stateText,
@@ -49,7 +49,7 @@ macro_rules! call_info_args {
             $($lead,)*
             state_name(info.state),
             info.state_text,
-            if info.role == 0 { "uac" } else { "uas" },
+            role_name(info.role),
             info.last_status_code,
             info.last_reason,
             info.local_uri,

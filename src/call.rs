@@ -32,6 +32,16 @@ pub(crate) fn state_name(state: i32) -> &'static str {
     STATES.get(state as usize).copied().unwrap_or("unknown")
 }
 
+/// pjsip_role_e as JS sees it: `uac` for calls we placed, `uas` for calls
+/// we received.
+pub(crate) fn role_name(role: i32) -> &'static str {
+    if role == 0 {
+        "uac"
+    } else {
+        "uas"
+    }
+}
+
 /// The shim's interest mask for the JS events that have listeners: `state`
 /// wants every state, a state's own name that state, `dtmf` and
 /// `transferStatus` theirs. The end of the call is always wanted.
@@ -272,7 +282,7 @@ impl From<&CallInfo> for CallInfoObject {
         CallInfoObject {
             state: state_name(info.state).to_string(),
             state_text: info.state_text.clone(),
-            role: if info.role == 0 { "uac" } else { "uas" }.to_string(),
+            role: role_name(info.role).to_string(),
             last_status_code: info.last_status_code,
             last_reason: info.last_reason.clone(),
             local_uri: info.local_uri.clone(),

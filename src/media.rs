@@ -77,7 +77,7 @@ enum Source {
 
 /// The media of a live call's audio streams, for its `callMedia` event
 /// (none once the call has ended).
-pub(crate) fn of_call(call_key: u64, streams: &[pjsip_sys::StreamInfo]) -> Vec<MediaHandle> {
+pub(crate) fn of_call(call_key: u64, streams: &[StreamInfo]) -> Vec<MediaHandle> {
     let Some(core) = call::live(call_key) else {
         return Vec::new();
     };
