@@ -259,6 +259,7 @@ test('after the call ends, a read stream ends and a write errors the stream with
   writer.write(tone(440, 0.1));
   const err = await error;
   assert.equal(err.code, 'ERR_SIPSTER_STATE');
+  assert.equal(err.status, sipster.PJ_EINVALIDOP);
   assert.match(err.message, /ended/);
   // The call's port and both stream ports are gone (removal is on the clock).
   await waitUntil(() => sipster.mediaActivePorts === baseline, 3000, `ports back to ${baseline}`);

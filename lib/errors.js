@@ -41,10 +41,14 @@ function valueError(message) {
   return err;
 }
 
+// PJ_EINVALIDOP from the installed headers, read from the addon once.
+let invalidOperation;
+
 function stateError(message) {
   const err = new Error(message);
   err.code = 'ERR_SIPSTER_STATE';
-  err.status = native.constants().PJ_EINVALIDOP;
+  invalidOperation ??= native.constants().PJ_EINVALIDOP;
+  err.status = invalidOperation;
   return err;
 }
 
