@@ -714,6 +714,22 @@ export interface IncomingCallInfo {
   remoteContact: string;
   /** The Call-ID. */
   callId: string;
+  /**
+   * *New.* The INVITE's headers, as Node's `http.IncomingMessage.headers`:
+   * lowercased full names (compact forms expanded), a repeated header's
+   * values joined with `', '` in order. Parsed on first read.
+   */
+  readonly headers: Record<string, string>;
+  /** *New.* The INVITE as received. */
+  readonly wholeMsg: string;
+}
+
+/** How `Call#dtmf()` sends its digits. */
+export interface DtmfOptions {
+  /** `'rfc2833'` (in the audio, the default) or `'info'` (SIP INFO requests). */
+  method?: 'rfc2833' | 'info';
+  /** Milliseconds per digit; pjsua's default (160) when left out. */
+  duration?: number;
 }
 
 /** Optional extras for call operations. */
@@ -917,8 +933,10 @@ export class Call extends EventEmitter {
   answer(statusCode?: number, reason?: string, options?: CallOptions): void;
   /**
    * Ends the call in any state (CANCEL, BYE or a final response as fits).
-   * @param statusCode status for a call not yet answered (603 by default)
-   * @param reason reason phrase instead of the standard one
+   * Without `statusCode` pjsua picks: BYE for a confirmed call, 603 for a
+   * ringing incoming call, CANCEL (reported as 487) for an outgoing one.
+   * @param statusCode status for an incoming call not yet answered
+   * @param reason reason phrase; also the `lastReason` of `disconnected`
    * @param options extra headers of the request or response
    */
   hangup(statusCode?: number, reason?: string, options?: CallOptions): void;
@@ -930,10 +948,16 @@ export class Call extends EventEmitter {
   update(options?: CallOptions): void;
   /** Asks the peer to call `destination` instead (REFER); progress arrives as `transferStatus`. */
   transfer(destination: string, options?: CallOptions): void;
-  /** Sends DTMF digits (`0-9`, `*`, `#`, `A-D`) as RFC 2833 events. */
-  dtmf(digits: string): void;
   /**
-   * Returns a text report on the call.
+   * Sends DTMF digits (`0-9`, `*`, `#`, `A-D`): as RFC 2833 events in the
+   * audio (the default; needs the call's `media`), or with
+   * `method: 'info'` as one SIP INFO (`application/dtmf-relay`) per digit,
+   * for peers without telephone-event.
+   */
+  dtmf(digits: string, options?: DtmfOptions): void;
+  /**
+   * Returns a text report on the call. After `disconnected` it is the
+   * report captured when the call ended.
    * @param inclMediaStats include media statistics (default true)
    * @param indent indentation of the lines (default two spaces)
    */
@@ -1185,6 +1209,22 @@ export function shutdown(): void;
 /** Hangs up every call. */
 export function hangupAllCalls(): void;
 
+/** A codec and its priority. */
+export interface Codec {
+  /** pjsua2's id, e.g. `'PCMA/8000/1'`. */
+  id: string;
+  /** 0 to 255; higher is preferred, 0 is disabled. */
+  priority: number;
+}
+
+/**
+ * Sets the priority of every codec whose id starts with `idOrPrefix`
+ * (`'PCMA'`, `'opus/48000'`). SDP offers and answers list codecs by
+ * priority; 0 disables a codec.
+ * @param priority 0 to 255
+ */
+export function setCodecPriority(idOrPrefix: string, priority: number): void;
+
 /**
  * Creates a player of a WAV file.
  * @param filename the WAV file
@@ -1243,6 +1283,8 @@ export const mediaMaxPorts: number;
 export const maxCalls: number;
 /** Calls in progress. */
 export const callCount: number;
+/** The codecs, best first (needs `init()`). */
+export const codecs: Codec[];
 
 // ---- constants -------------------------------------------------------------------
 
@@ -1360,6 +1402,8 @@ export interface Constants {
   PJSUA_REG_USE_ACC_PROXY: number;
   /** `err.status` of an `ERR_SIPSTER_STATE` error. */
   PJ_EINVALIDOP: number;
+  /** `err.status` of an OS error n (errno) is `PJ_ERRNO_START_SYS + n`. */
+  PJ_ERRNO_START_SYS: number;
   /** `err.status` of an operation on a call whose dialog has ended. */
   PJSIP_ESESSIONTERMINATED: number;
   /** Library state: not created. */
@@ -1538,6 +1582,7 @@ export const PJSUA_REG_USE_OUTBOUND_PROXY: number;
 /** REGISTER through the account's proxies. */
 export const PJSUA_REG_USE_ACC_PROXY: number;
 export const PJ_EINVALIDOP: number;
+export const PJ_ERRNO_START_SYS: number;
 export const PJSIP_ESESSIONTERMINATED: number;
 /** Library state: not created. */
 export const PJSUA_STATE_NULL: number;

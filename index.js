@@ -9,6 +9,7 @@ const { EventEmitter } = require('node:events');
 const native = require('./lib/native');
 const { typeError, valueError, describe, check, checkHeaders, checkChoice } = require('./lib/errors');
 const streams = require('./lib/streams');
+const { withRequest } = require('./lib/sip-message');
 
 // Objects that receive events, by key: accounts, calls whose dialog is up,
 // players. A call leaves this map when it is disconnected, a player when it
@@ -54,12 +55,12 @@ const eventHandlers = {
   regState(accountKey, active, code, expires, reason) {
     receivers.get(accountKey)?._onRegState(active, code, expires, reason);
   },
-  call(accountKey, callKey, handle, state, stateText, role, lastStatusCode, lastReason, localUri,
-    localContact, remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration, hasMedia,
-    isActive) {
+  call(accountKey, callKey, handle, wholeMsg, state, stateText, role, lastStatusCode, lastReason,
+    localUri, localContact, remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration,
+    hasMedia, isActive) {
     const info = callInfo(state, stateText, role, lastStatusCode, lastReason, localUri, localContact,
       remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration, hasMedia, isActive);
-    receivers.get(accountKey)?._onCall(callKey, handle, info);
+    receivers.get(accountKey)?._onCall(callKey, handle, info, wholeMsg);
   },
   callState(callKey, state, stateText, role, lastStatusCode, lastReason, localUri, localContact,
     remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration, hasMedia, isActive) {
@@ -168,6 +169,13 @@ function shutdown() {
 }
 
 process.on('exit', shutdown);
+
+function setCodecPriority(idOrPrefix, priority) {
+  check('idOrPrefix', idOrPrefix, 'string');
+  check('priority', priority, 'integer');
+  if (priority < 0 || priority > 255) throw valueError(`setCodecPriority: priority must be 0 to 255, got ${priority}`);
+  native.setCodecPriority(idOrPrefix, priority);
+}
 
 function hangupAllCalls() {
   native.hangupAllCalls();
@@ -284,11 +292,12 @@ class Account extends EventEmitter {
     this.emit(active ? 'registered' : 'unregistered');
   }
 
-  _onCall(callKey, handle, info) {
+  _onCall(callKey, handle, info, wholeMsg) {
     const call = new Call(handle, info);
     receivers.set(callKey, call);
     const { srcAddress, localUri, localContact, remoteUri, remoteContact, callId } = info;
-    this.emit('call', { srcAddress, localUri, localContact, remoteUri, remoteContact, callId }, call);
+    const incoming = withRequest({ srcAddress, localUri, localContact, remoteUri, remoteContact, callId }, wholeMsg);
+    this.emit('call', incoming, call);
     call._listenFromNowOn();
   }
 
@@ -457,9 +466,17 @@ class Call extends EventEmitter {
     this._native.transfer(destination, options);
   }
 
-  dtmf(digits) {
+  dtmf(digits, options) {
     check('digits', digits, 'string');
-    this._native.dtmf(digits);
+    check('options', options, 'object', { optional: true });
+    if (options) {
+      check('options.method', options.method, 'string', { optional: true });
+      if (options.duration !== undefined) {
+        check('options.duration', options.duration, 'integer');
+        if (options.duration <= 0) throw valueError(`options.duration must be a positive number of ms, got ${options.duration}`);
+      }
+    }
+    this._native.dtmf(digits, options);
   }
 
   getStatsDump(inclMediaStats, indent) {
@@ -642,6 +659,7 @@ module.exports = {
   start,
   shutdown,
   hangupAllCalls,
+  setCodecPriority,
   createPlayer,
   createPlaylist,
   createRecorder,
@@ -663,4 +681,5 @@ Object.defineProperties(module.exports, {
   mediaMaxPorts: { enumerable: true, get: () => native.mediaMaxPorts() },
   maxCalls: { enumerable: true, get: () => native.maxCalls() },
   callCount: { enumerable: true, get: () => native.callCount() },
+  codecs: { enumerable: true, get: () => native.codecs() },
 });

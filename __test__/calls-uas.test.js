@@ -58,7 +58,7 @@ test('SIPp calls, sipster rings (180) and answers (200), SIPp hangs up', { timeo
   assert.match(info.localUri, /<sip:ivr@127\.0\.0\.1(:\d+)?>/);
   assert.equal(info.localContact, `<sip:127.0.0.1:${sipPort}>`);
   assert.ok(info.callId.length > 0);
-  assert.deepEqual(Object.keys(info).sort(), ['callId', 'localContact', 'localUri', 'remoteContact', 'remoteUri', 'srcAddress']);
+  assert.deepEqual(Object.keys(info).sort(), ['callId', 'headers', 'localContact', 'localUri', 'remoteContact', 'remoteUri', 'srcAddress', 'wholeMsg']);
   assert.equal(call.getInfo().role, 'uas');
   assert.equal(call.isActive, true);
 

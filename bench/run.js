@@ -30,6 +30,8 @@
 //
 // Options: --only cost,rate,memory,media,streams (run some phases), --quick (fewer
 // calls, for trying changes out),
+// --loop (adds sipster with SIPSTER_SIGNALLING=loop, the experimental
+// signalling on Node's own thread, to the cost and rate phases),
 // --out FILE (JSON path).
 
 const { spawn, spawnSync, fork, execFileSync } = require('node:child_process');
@@ -54,6 +56,7 @@ const QUICK = argv.includes('--quick');
 const ONLY = argOf('--only') ? new Set(argOf('--only').split(',')) : null;
 const OUT = argOf('--out') || path.join(__dirname, 'results', 'latest.json');
 const want = (phase) => !ONLY || ONLY.has(phase);
+const LOOP = argv.includes('--loop');
 
 const CFG = {
   cost: { calls: QUICK ? 300 : 1500, rate: 30, warmup: 100, chunks: QUICK ? 2 : 5 },
@@ -207,8 +210,12 @@ async function startUas(kind, opts = {}) {
   let stderr = '';
   let exitInfo = null;
   const ui = {};
-  if (kind === 'sipster') {
+  if (kind.startsWith('sipster')) {
+    const env = { ...process.env };
+    if (kind === 'sipster-loop') env.SIPSTER_SIGNALLING = 'loop';
+    else delete env.SIPSTER_SIGNALLING;
     child = fork(path.join(__dirname, 'sipster-uas.js'), [JSON.stringify(opts)], {
+      env,
       execArgv: [],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     });
@@ -415,7 +422,7 @@ async function phaseCost(workDir) {
   const { calls, rate, warmup, chunks } = CFG.cost;
   const per = Math.ceil(calls / chunks);
   log(`cost: ${calls} calls each at ${rate}/s, in ${chunks} alternating chunks of ${per}`);
-  const kinds = pythonBin ? ['sipster', 'native', 'python'] : ['sipster', 'native'];
+  const kinds = ['sipster', 'native', ...(pythonBin ? ['python'] : []), ...(LOOP ? ['sipster-loop'] : [])];
   const uas = {};
   for (const kind of kinds) uas[kind] = await startUas(kind);
   try {
@@ -522,7 +529,7 @@ async function phaseRate(label, kind, opts) {
     if (!uas.alive()) await restart();
     await waitCalls(uas, 0, 3000);
     await sleep(1000); // media sockets of earlier calls back in the ioqueue
-    if (kind === 'sipster') await uas.stats(true); // reset latency samples
+    if (kind.startsWith('sipster')) await uas.stats(true); // reset latency samples
     const threads0 = cpuByThread(uas.pid);
     const r = await sippCalls(uas, { calls: CFG.rate.calls, rate, timeoutMs: 60000 });
     const threads1 = uas.alive() ? cpuByThread(uas.pid) : null;
@@ -591,7 +598,7 @@ async function phaseRate(label, kind, opts) {
     return {
       label,
       kind,
-      admissionGuard: kind === 'sipster' ? opts.admissionGuard !== false : null,
+      admissionGuard: kind.startsWith('sipster') ? opts.admissionGuard !== false : null,
       highestSafeRate: lastOk,
       firstFailingRate: steps.filter((s) => !s.ok).map((s) => s.rate).sort((a, b) => a - b)[0] ?? null,
       aborted: steps.some((s) => !s.uasAlive),
@@ -907,6 +914,17 @@ function render(res) {
     rows.push(['INVITE->200 median, ms', s.inviteTo200.p50, n.inviteTo200.p50, pv((x) => x.inviteTo200.p50), ratio(s.inviteTo200.p50, n.inviteTo200.p50),
       '<= native + 0.3 ms', d !== null && d <= 0.3 ? `yes (+${d})` : `NO (+${d})`]);
     rows.push(['INVITE->200 p99, ms', s.inviteTo200.p99, n.inviteTo200.p99, pv((x) => x.inviteTo200.p99), ratio(s.inviteTo200.p99, n.inviteTo200.p99), '', '']);
+    const l = c['sipster-loop'];
+    if (l) {
+      // The experimental mode, in the sipster column, against the same native and Python runs.
+      const lr = ratio(l.cpuMsPerCall, n.cpuMsPerCall);
+      rows.push([`loop signalling: calls OK`, `${l.successful}/${l.calls}`, '', '', '', '', '']);
+      rows.push(['loop signalling: CPU per call, ms', l.cpuMsPerCall, n.cpuMsPerCall, pv((x) => x.cpuMsPerCall), lr, '<= 1.25x native', lr !== null && lr <= 1.25 ? 'yes' : 'NO']);
+      if (p) rows.push(['  loop / pjsua2 Python', '', '', '', ratio(l.cpuMsPerCall, p.cpuMsPerCall), '< 1 (below Python)', l.cpuMsPerCall < p.cpuMsPerCall ? 'yes' : 'NO']);
+      rows.push(['  loop / threaded sipster', '', '', '', ratio(l.cpuMsPerCall, s.cpuMsPerCall), '', '']);
+      rows.push(['loop signalling: idle CPU, ms/s', l.idleCpuPreciseMsPerS, n.idleCpuPreciseMsPerS, pv((x) => x.idleCpuPreciseMsPerS), '', '', '']);
+      rows.push(['loop signalling: INVITE->200 p50/p99, ms', `${l.inviteTo200.p50}/${l.inviteTo200.p99}`, `${n.inviteTo200.p50}/${n.inviteTo200.p99}`, pv((x) => `${x.inviteTo200.p50}/${x.inviteTo200.p99}`), '', '', '']);
+    }
   }
   const r = res.rate;
   if (r) {
@@ -923,6 +941,14 @@ function render(res) {
       const p99 = g.latencyIdle.callHandlerUs.p99;
       rows.push(['event latency idle, p50/p99 us (call)', `${g.latencyIdle.callHandlerUs.p50}/${p99}`, '0 (in the callback)', '0 (in the callback)', '',
         'p99 <= 500 us', p99 <= 500 ? 'yes' : 'NO']);
+    }
+    const lp = r.sipsterLoop;
+    if (lp) {
+      rows.push(['loop signalling: highest safe rate, calls/s', desc(lp), desc(n), r.python ? desc(r.python) : '-', ratio(lp.highestSafeRate, n?.highestSafeRate), '', '']);
+      if (lp.latencyIdle) {
+        const p99 = lp.latencyIdle.callHandlerUs.p99;
+        rows.push(['loop signalling: event latency idle, p50/p99 us', `${lp.latencyIdle.callHandlerUs.p50}/${p99}`, '', '', '', 'p99 <= 500 us', p99 <= 500 ? 'yes' : 'NO']);
+      }
     }
     if (g?.mainThreadAt30) {
       const b = g.mainThreadAt30;
@@ -1044,6 +1070,7 @@ async function main() {
       if (pythonBin) res.rate.python = await phaseRate('pjsua2 Python', 'python', {});
       res.rate.sipsterGuardOn = await phaseRate('sipster, admission guard on', 'sipster', { admissionGuard: true, latency: true });
       res.rate.sipsterGuardOff = await phaseRate('sipster, admission guard off', 'sipster', { admissionGuard: false });
+      if (LOOP) res.rate.sipsterLoop = await phaseRate('sipster, loop signalling', 'sipster-loop', { admissionGuard: true, latency: true });
     }
     if (want('memory')) {
       res.memory = {};
@@ -1065,7 +1092,11 @@ async function main() {
   }
   res.totalSeconds = r2((Date.now() - started) / 1000, 1);
   res.machine.loadavgAtEnd = os.loadavg().map((x) => r2(x));
-  res.table = render(res);
+  try {
+    res.table = render(res);
+  } catch (err) {
+    res.table = `(no table: ${err.message})`; // a table that cannot be drawn must not lose the run
+  }
   fs.mkdirSync(path.dirname(OUT), { recursive: true });
   fs.writeFileSync(OUT, `${JSON.stringify(res, null, 2)}\n`);
   console.log(res.table);

@@ -120,6 +120,8 @@ const uasConfig: AccountConfigInput = {
 const uas = new Account(uasConfig, true);
 
 uas.on('call', (info: IncomingCallInfo, incoming: Call) => {
+  const userAgent: string | undefined = info.headers['user-agent'];
+  console.log(`UAS: INVITE of ${info.wholeMsg.length} bytes from ${userAgent ?? 'an unnamed agent'}`);
   console.log(`UAS: call ${info.callId} from ${info.remoteUri} (${info.srcAddress})`);
   // Created once; connected again on every `media` event, as a media
   // change (hold, resume) may re-create the stream.
@@ -176,6 +178,12 @@ console.log(`UAC: ${accInfo.uri}, default: ${uac.default}, valid: ${uac.valid}, 
 
 sipster.start();
 
+// Codecs: G.711 A-law first, Speex off.
+sipster.setCodecPriority('PCMA/8000', 255);
+sipster.setCodecPriority('speex', 0);
+const codecs: sipster.Codec[] = sipster.codecs;
+console.log(`codecs: ${codecs.filter((c) => c.priority > 0).map((c) => c.id).join(', ')}`);
+
 const options: CallOptions = { headers: { 'X-Demo': 'typed' } };
 const call: Call = uac.makeCall(target, options);
 call.ref(); // keep the process alive until the call ends
@@ -214,6 +222,7 @@ call.on('media', (medias: Media[]) => {
 call.once('confirmed', (info: CallInfo) => {
   console.log(`UAC: connected to ${info.remoteContact}`);
   call.dtmf('123#');
+  call.dtmf('9', { method: 'info', duration: 100 }); // SIP INFO, for peers without telephone-event
   setTimeout(() => call.hold(), 1000);
   setTimeout(() => call.reinvite(), 1500);
   setTimeout(() => {

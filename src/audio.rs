@@ -518,7 +518,9 @@ impl Recorder {
             supersede((meta.dev(), meta.ino()));
         }
         let io_error = |e: io::Error| SipsterError::Pjsip {
-            status: e.raw_os_error().map_or(70001, |n| 120000 + n),
+            status: e.raw_os_error().map_or(pjsip_sys::PJ_EUNKNOWN, |n| {
+                pjsip_sys::PJ_ERRNO_START_SYS + n
+            }),
             message: format!("createRecorder: cannot write '{file}': {e}"),
         };
         let writer = WavWriter::create(Path::new(file), encoding, sample_rate, max_file_bytes)

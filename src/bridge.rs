@@ -70,7 +70,7 @@ macro_rules! call_info_args {
 type Handler<Args> = FunctionRef<FnArgs<Args>, ()>;
 
 type RegStateArgs = (f64, bool, i32, i32, String);
-type CallArgs = call_info_types!(f64, f64, CallHandle);
+type CallArgs = call_info_types!(f64, f64, CallHandle, String);
 type CallStateArgs = call_info_types!(f64);
 type TransferStatusArgs = (f64, i32, String, bool);
 
@@ -177,13 +177,14 @@ fn deliver(env: &Env, h: &EventHandlers, event: Event) -> Result<()> {
             call_key,
             call,
             info,
+            whole_msg,
         } => {
             // deliver() runs on Node's main thread, the library's own.
             let Some(library_thread) = LibraryThread::current() else {
                 return Ok(());
             };
             let handle = call::adopt_incoming(call_key, call.into_call(&library_thread), &info);
-            let args = call_info_args!(info; account as f64, call_key as f64, handle);
+            let args = call_info_args!(info; account as f64, call_key as f64, handle, whole_msg);
             self::call(env, &h.call, args)
         }
         EventKind::CallState { call_key, info } => {

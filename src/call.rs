@@ -66,11 +66,21 @@ pub(crate) fn interest_of(events: &[String]) -> u32 {
     mask
 }
 
+/// `text` with `indent` before each line.
+fn indent_lines(text: &str, indent: &str) -> String {
+    text.split_inclusive('\n')
+        .map(|line| format!("{indent}{line}"))
+        .collect()
+}
+
 /// What a `Call` shares with the registry and with its media.
 pub(crate) struct CallCore {
     key: u64,
     native: RefCell<Option<pjsip_sys::Call>>,
     last_info: RefCell<CallInfo>,
+    /// getStatsDump() text at the end (with media, without), kept once the
+    /// native call is released.
+    final_stats: RefCell<Option<(String, String)>>,
     keepalive: RefCell<KeepAlive>,
 }
 
@@ -132,6 +142,7 @@ fn register(key: u64, native: pjsip_sys::Call, info: CallInfo) -> CallHandle {
         key,
         native: RefCell::new(Some(native)),
         last_info: RefCell::new(info),
+        final_stats: RefCell::new(None),
         keepalive: RefCell::new(KeepAlive::default()),
     });
     LIVE.with(|live| live.borrow_mut().insert(key, core.clone()));
@@ -162,7 +173,9 @@ pub(crate) fn apply_state(key: u64, info: &CallInfo) {
     *core.last_info.borrow_mut() = info.clone();
     if info.state == DISCONNECTED {
         LIVE.with(|live| live.borrow_mut().remove(&key));
-        core.native.borrow_mut().take();
+        if let Some(native) = core.native.borrow_mut().take() {
+            *core.final_stats.borrow_mut() = native.final_stats();
+        }
         core.keepalive.borrow_mut().release();
     }
 }
@@ -299,6 +312,16 @@ impl From<&CallInfo> for CallInfoObject {
     }
 }
 
+/// How `Call.dtmf` sends its digits.
+#[napi(object)]
+#[derive(Default)]
+pub struct DtmfOptions {
+    /// `'rfc2833'` (in the audio, the default) or `'info'` (SIP INFO).
+    pub method: Option<String>,
+    /// Milliseconds per digit; pjsua's default when absent.
+    pub duration: Option<u32>,
+}
+
 /// Optional parameters of answer/hangup and the re-INVITE family.
 #[napi(object)]
 pub struct CallOpOptions {
@@ -393,9 +416,10 @@ impl CallHandle {
             .or_throw(&env)
     }
 
-    /// Sends RFC 2833 digits.
+    /// Sends DTMF digits, in the RTP stream (RFC 2833, the default) or as
+    /// SIP INFO requests (`method: 'info'`).
     #[napi]
-    pub fn dtmf(&self, env: Env, digits: String) -> napi::Result<()> {
+    pub fn dtmf(&self, env: Env, digits: String, options: Option<DtmfOptions>) -> napi::Result<()> {
         let valid = !digits.is_empty()
             && digits
                 .chars()
@@ -406,8 +430,20 @@ impl CallHandle {
             ))
             .throw(&env));
         }
+        let options = options.unwrap_or_default();
+        let by_info = match options.method.as_deref() {
+            None | Some("rfc2833") => false,
+            Some("info") => true,
+            Some(other) => {
+                return Err(SipsterError::invalid_value(format!(
+                    "Call.dtmf: options.method must be 'rfc2833' or 'info', got '{other}'"
+                ))
+                .throw(&env))
+            }
+        };
+        let duration_ms = options.duration.unwrap_or(0);
         self.core
-            .native("dtmf", |c| c.dial_dtmf(&digits))
+            .native("dtmf", |c| c.dial_dtmf(&digits, by_info, duration_ms))
             .or_throw(&env)
     }
 
@@ -419,6 +455,14 @@ impl CallHandle {
         indent: Option<String>,
     ) -> napi::Result<String> {
         let indent = indent.unwrap_or_else(|| "  ".to_string());
+        if let Some((with, without)) = self.core.final_stats.borrow().as_ref() {
+            let text = if with_media.unwrap_or(true) {
+                with
+            } else {
+                without
+            };
+            return Ok(indent_lines(text, &indent));
+        }
         self.core
             .native("getStatsDump", |c| {
                 c.stats_dump(with_media.unwrap_or(true), &indent)

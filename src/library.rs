@@ -34,10 +34,10 @@ fn check_threading(user: &Value) -> Result<()> {
 }
 
 /// The EpConfig JSON for libInit: pjsua2's defaults, the user's fields, and
-/// `sndAutoCloseTime = -1` unless the user chose a value: with the default
-/// (1 s) the idle null sound device stops the bridge clock, and pjproject
-/// 2.15 then never carries out queued port removals (ports leak until every
-/// call fails with 488).
+/// where the user chose no value, a quiet log and `sndAutoCloseTime = -1`:
+/// with pjsua2's default (1 s) the idle null sound device stops the bridge
+/// clock, and pjproject 2.15 then never carries out queued port removals
+/// (ports leak until every call fails with 488).
 pub(crate) fn endpoint_config_json(user: &Value) -> Result<String> {
     check_threading(user)?;
     let default = pjsip_sys::default_config("EpConfig")?;
@@ -46,20 +46,35 @@ pub(crate) fn endpoint_config_json(user: &Value) -> Result<String> {
         item_templates: None,
     };
     let merged = merger.merge(&default, user)?;
-    let user_set_auto_close = user
-        .get("medConfig")
-        .and_then(|m| m.get("sndAutoCloseTime"))
-        .is_some_and(|v| !v.is_null());
-    if user_set_auto_close {
-        return Ok(merged);
-    }
     let mut doc: Value = serde_json::from_str(&merged)
         .map_err(|e| SipsterError::invalid_state(format!("EpConfig JSON: {e}")))?;
-    if let Some(slot) = doc.pointer_mut("/EpConfig/MediaConfig/sndAutoCloseTime") {
-        *slot = Value::from(-1);
+    // Defaults of sipster's own where the user gave no value.
+    let user_set = |section: &str, field: &str| {
+        user.get(section)
+            .and_then(|m| m.get(field))
+            .is_some_and(|v| !v.is_null())
+    };
+    let mut default_to = |pointer: &str, value: i64| {
+        if let Some(slot) = doc.pointer_mut(pointer) {
+            *slot = Value::from(value);
+        }
+    };
+    if !user_set("medConfig", "sndAutoCloseTime") {
+        default_to("/EpConfig/MediaConfig/sndAutoCloseTime", -1);
+    }
+    // pjsua2 prints every SIP message to stdout by default (level 5,
+    // console 4); a server wants warnings and errors only.
+    if !user_set("logConfig", "level") {
+        default_to("/EpConfig/LogConfig/level", QUIET_LOG_LEVEL);
+    }
+    if !user_set("logConfig", "consoleLevel") {
+        default_to("/EpConfig/LogConfig/consoleLevel", QUIET_LOG_LEVEL);
     }
     Ok(doc.to_string())
 }
+
+/// pjsip's log level for warnings and errors only.
+const QUIET_LOG_LEVEL: i64 = 2;
 
 /// sipster's own options, beside pjsua2's EpConfig.
 #[napi(object)]
@@ -110,7 +125,11 @@ pub fn init(
     apply_options(options).or_throw(env)?;
     let json = endpoint_config_json(&config.unwrap_or(Value::Null)).or_throw(env)?;
     let sink = bridge::event_sink(env, &handlers)?;
-    pjsip_sys::lib_init(&json, log_to_dispatch, sink).or_throw(env)
+    pjsip_sys::lib_init(&json, log_to_dispatch, sink).or_throw(env)?;
+    if let Some(thread) = pjsip_sys::LibraryThread::current() {
+        pjsip_sys::lib_attach_loop(&thread);
+    }
+    Ok(())
 }
 
 #[napi]
@@ -199,6 +218,47 @@ pub fn max_calls() -> u32 {
 #[napi]
 pub fn call_count() -> u32 {
     pjsip_sys::call_count()
+}
+
+/// A codec and its priority (0 disables it).
+#[napi(object)]
+pub struct CodecObject {
+    pub id: String,
+    pub priority: u32,
+}
+
+/// The codecs, best first.
+#[napi]
+pub fn codecs(env: &Env) -> napi::Result<Vec<CodecObject>> {
+    ensure_running_or_init("codecs").or_throw(env)?;
+    let list = pjsip_sys::codecs().or_throw(env)?;
+    Ok(list
+        .into_iter()
+        .map(|(id, priority)| CodecObject {
+            id,
+            priority: u32::from(priority),
+        })
+        .collect())
+}
+
+/// Sets the priority (0..=255, 0 disables) of every codec whose id starts
+/// with `id_prefix`; the SDP offers and answers follow it.
+#[napi]
+pub fn set_codec_priority(env: &Env, id_prefix: String, priority: u32) -> napi::Result<()> {
+    ensure_running_or_init("setCodecPriority").or_throw(env)?;
+    if id_prefix.is_empty() {
+        return Err(
+            SipsterError::invalid_value("setCodecPriority: idOrPrefix must not be empty")
+                .throw(env),
+        );
+    }
+    let Ok(priority) = u8::try_from(priority) else {
+        return Err(SipsterError::invalid_value(format!(
+            "setCodecPriority: priority must be 0 to 255, got {priority}"
+        ))
+        .throw(env));
+    };
+    pjsip_sys::set_codec_priority(&id_prefix, priority).or_throw(env)
 }
 
 #[napi]

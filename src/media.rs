@@ -31,7 +31,7 @@ fn dir_name(dir: i32) -> &'static str {
 }
 
 fn record_format(name: &str) -> Result<Encoding> {
-    match name {
+    match name.to_ascii_lowercase().as_str() {
         "ulaw" => Ok(Encoding::Ulaw),
         "alaw" => Ok(Encoding::Alaw),
         "pcm" => Ok(Encoding::Pcm16),
@@ -198,12 +198,37 @@ pub fn create_player(
     } else {
         "player"
     };
-    let player = pjsip_sys::Player::create(&files, no_loop.unwrap_or(false), key).or_throw(&env)?;
+    let player = pjsip_sys::Player::create(&files, no_loop.unwrap_or(false), key)
+        .map_err(|e| player_error(what, &files, e))
+        .or_throw(&env)?;
     Ok(MediaHandle::new(
         Source::Player(Owned::new(key, player)),
         kind,
         key,
     ))
+}
+
+/// pjmedia's error for a player, naming the file: the one that cannot be
+/// read if there is one (with the OS's reason), else all of them.
+fn player_error(what: &str, files: &[String], e: pjsip_sys::PjError) -> SipsterError {
+    for file in files {
+        if let Err(io) = std::fs::File::open(file) {
+            return SipsterError::Pjsip {
+                status: io
+                    .raw_os_error()
+                    .map_or(e.status, |n| pjsip_sys::PJ_ERRNO_START_SYS + n),
+                message: format!("{what}: cannot read '{file}': {io}"),
+            };
+        }
+    }
+    let reason = e
+        .message
+        .strip_prefix(&format!("{what}: "))
+        .unwrap_or(&e.message);
+    SipsterError::Pjsip {
+        status: e.status,
+        message: format!("{what}: '{}': {reason}", files.join("', '")),
+    }
 }
 
 /// Sample rates a recorder or a PCM stream may use (the bridge resamples).

@@ -41,12 +41,14 @@ void ShimAccount::onIncomingCall(OnIncomingCallParam &prm) {
     struct Ctx {
       uint64_t account_key, call_key;
       sipster_call *handle;
-    } ctx{key, call_key, handle};
+      const char *whole_msg;
+    } ctx{key, call_key, handle, prm.rdata.wholeMsg.c_str()};
     call->visit_info(
         ci,
         [](void *raw, const sipster_call_info *info) {
           auto *c = static_cast<Ctx *>(raw);
           auto ev = make_event(SIPSTER_EVENT_INCOMING_CALL, c->account_key);
+          ev.text = c->whole_msg;
           ev.call = c->handle;
           ev.call_key = c->call_key;
           ev.call_info = info;
@@ -82,6 +84,8 @@ int sipster_account_create(const char *config_json, int make_default, uint64_t k
       doc.loadString(nonnull(config_json));
       doc.readObject(config);
     }
+    // ICE and TURN sockets live in pjsip's ioqueue, out of libuv's sight.
+    if (config.natConfig.iceEnabled || config.natConfig.turnEnabled) loop_signalling_need_worker();
     std::unique_ptr<ShimAccount> account(new ShimAccount(key));
     account->create(config, make_default != 0);
     *out = new sipster_account{account.release()};

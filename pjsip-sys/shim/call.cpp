@@ -70,6 +70,14 @@ void ShimCall::onCallState(OnCallStateParam &) {
     quietly([&] { ci = getInfo(); });
     bool disconnected = ci.state == PJSIP_INV_STATE_DISCONNECTED;
     if (disconnected) {
+      quietly([&] {
+        final_stats = dump(true, "");
+        final_stats_no_media = dump(false, "");
+      });
+      {
+        std::lock_guard<std::mutex> lock(hangup_mutex);
+        if (!hangup_reason.empty()) ci.lastReason = hangup_reason;
+      }
       finished.store(true);
       if (Library *lib = current_library()) lib->untrack(lib->calls, this);
       note_media_released();
@@ -202,6 +210,12 @@ int sipster_call_get_info(const sipster_call *c, sipster_call_info_visitor visit
 int sipster_call_answer(sipster_call *c, const sipster_call_op *op, sipster_error *err) {
   if (!call_alive(c, err, "Call.answer")) return err->status;
   return guarded(err, "Call.answer", [&] {
+    pjsua_call_info raw;
+    if (pjsua_call_get_info(c->call->getId(), &raw) == PJ_SUCCESS) {
+      if (raw.role == PJSIP_ROLE_UAC) fail(PJ_EINVALIDOP, "only an incoming call can be answered");
+      if (raw.state >= PJSIP_INV_STATE_CONNECTING)
+        fail(PJ_EINVALIDOP, "the call is already answered (a final response was sent)");
+    }
     CallOpParam prm(true);
     prm.statusCode = PJSIP_SC_OK;
     apply_call_op(prm, op);
@@ -212,9 +226,14 @@ int sipster_call_answer(sipster_call *c, const sipster_call_op *op, sipster_erro
 int sipster_call_hangup(sipster_call *c, const sipster_call_op *op, sipster_error *err) {
   if (!call_alive(c, err, "Call.hangup")) return err->status;
   return guarded(err, "Call.hangup", [&] {
+    // Without a code pjsua picks one: BYE for a confirmed call, 603 for a
+    // ringing incoming one, CANCEL (487) for an outgoing one.
     CallOpParam prm;
-    prm.statusCode = PJSIP_SC_DECLINE;
     apply_call_op(prm, op);
+    if (op && op->reason) {
+      std::lock_guard<std::mutex> lock(c->call->hangup_mutex);
+      c->call->hangup_reason = op->reason;
+    }
     with_answer_headers(c->call->answer_headers, prm, [&] { c->call->hangup(prm); });
   });
 }
@@ -267,9 +286,22 @@ int sipster_call_transfer(sipster_call *c, const char *dest_uri, const sipster_c
   });
 }
 
-int sipster_call_dial_dtmf(sipster_call *c, const char *digits, sipster_error *err) {
+int sipster_call_dial_dtmf(sipster_call *c, const char *digits, int method_info,
+                           uint32_t duration_ms, sipster_error *err) {
   if (!call_alive(c, err, "Call.dtmf")) return err->status;
-  return guarded(err, "Call.dtmf", [&] { c->call->dialDtmf(nonnull(digits)); });
+  return guarded(err, "Call.dtmf", [&] {
+    CallSendDtmfParam prm;
+    prm.digits = nonnull(digits);
+    if (duration_ms) prm.duration = duration_ms;
+    if (method_info) {
+      prm.method = PJSUA_DTMF_METHOD_SIP_INFO;
+    } else if (!pjsua_call_has_media(c->call->getId())) {
+      fail(PJ_EINVALIDOP,
+           "the call has no active audio yet: send digits after its 'media' event, or with "
+           "{ method: 'info' }");
+    }
+    c->call->sendDtmf(prm);
+  });
 }
 
 int sipster_call_stats_dump(const sipster_call *c, int with_media, const char *indent, char **out,
@@ -280,6 +312,11 @@ int sipster_call_stats_dump(const sipster_call *c, int with_media, const char *i
     std::string dump = c->call->dump(with_media != 0, nonnull(indent));
     *out = dup_string(dump);
   });
+}
+
+char *sipster_call_final_stats(const sipster_call *c, int with_media) {
+  if (!c->call->finished.load()) return nullptr;
+  return dup_string(with_media ? c->call->final_stats : c->call->final_stats_no_media);
 }
 
 int sipster_call_conf_slot(const sipster_call *c, uint32_t media_index, int32_t *slot_out,

@@ -8,6 +8,8 @@
 
 #include "account.h"
 #include "call.h"
+#include <algorithm>
+
 #include "library.h"
 #include "player.h"
 
@@ -17,6 +19,9 @@ static_assert(SIPSTER_PJ_EINVAL == PJ_EINVAL, "PJ_EINVAL differs from sipster.h"
 static_assert(SIPSTER_PJ_EINVALIDOP == PJ_EINVALIDOP, "PJ_EINVALIDOP differs from sipster.h");
 static_assert(SIPSTER_PJSIP_ESESSIONTERMINATED == PJSIP_ESESSIONTERMINATED,
               "PJSIP_ESESSIONTERMINATED differs from sipster.h");
+static_assert(SIPSTER_PJ_EUNKNOWN == PJ_EUNKNOWN, "PJ_EUNKNOWN differs from sipster.h");
+static_assert(SIPSTER_PJ_ERRNO_START_SYS == PJ_ERRNO_START_SYS,
+              "PJ_ERRNO_START_SYS differs from sipster.h");
 
 namespace sipster_shim {
 
@@ -275,6 +280,8 @@ void sipster_constants(sipster_constant_visitor visit, void *ctx) {
                    {"PJSUA_REG_USE_ACC_PROXY", PJSUA_REG_USE_ACC_PROXY},
                    // What err.status holds for ERR_SIPSTER_STATE.
                    {"PJ_EINVALIDOP", PJ_EINVALIDOP},
+                   // err.status of an OS error n is PJ_ERRNO_START_SYS + n.
+                   {"PJ_ERRNO_START_SYS", PJ_ERRNO_START_SYS},
                    {"PJSIP_ESESSIONTERMINATED", PJSIP_ESESSIONTERMINATED}};
   for (const auto &c : constants) visit(ctx, c.name, c.value);
 }
@@ -298,7 +305,14 @@ int sipster_lib_init(const char *ep_config_json, int log_to_sink, sipster_event_
     pj_log_set_level(config.logConfig.consoleLevel);
     if (log_to_sink) config.logConfig.writer = new SinkLogWriter();
     set_sink(sink, sink_ctx);
+    // Loop signalling needs every SIP socket visible to libuv at first;
+    // a resolver or STUN client would add sockets it cannot see.
+    const unsigned configured_threads = config.uaConfig.threadCnt;
+    lib->loop_signalling = loop_signalling_requested() && config.uaConfig.nameserver.empty() &&
+                           config.uaConfig.stunServer.empty();
+    if (lib->loop_signalling) config.uaConfig.threadCnt = 0;
     lib->endpoint.libInit(config);
+    config.uaConfig.threadCnt = configured_threads;
     // Servers have no sound card: pjsua's null device drives the bridge.
     lib->endpoint.audDevManager().setNullDev();
     register_transport_gate();
@@ -329,6 +343,11 @@ void sipster_set_options(uint32_t media_timeout_ms, int admission_guard) {
   set_admission_guard(admission_guard != 0);
 }
 
+void sipster_lib_attach_loop(void) {
+  Library *lib = current_library();
+  if (lib && lib->loop_signalling) loop_signalling_attach();
+}
+
 int sipster_lib_start(sipster_error *err) {
   if (!library_ready(err)) return err->status;
   return guarded(err, "start", [&] {
@@ -345,6 +364,7 @@ int sipster_lib_destroy(sipster_error *err) {
   Library *lib = current_library();
   if (!lib) return 0;
   ensure_thread_registered();
+  loop_signalling_detach();
   int rc = guarded(err, "shutdown", [&] {
     // Live calls are hung up here (the peer gets its BYE from libDestroy's
     // event processing); their pjsua2 objects are detached once the library
@@ -438,6 +458,29 @@ uint32_t sipster_call_count(void) {
   if (!current_library()) return 0;
   ensure_thread_registered();
   return pjsua_call_get_count();
+}
+
+int sipster_codecs(sipster_constant_visitor visit, void *ctx, sipster_error *err) {
+  if (!library_ready(err)) return err->status;
+  return guarded(err, "codecs", [&] {
+    CodecInfoVector2 codecs = current_library()->endpoint.codecEnum2();
+    // pjmedia lists them in priority order already; keep it, stably.
+    std::stable_sort(codecs.begin(), codecs.end(), [](const CodecInfo &a, const CodecInfo &b) {
+      return a.priority > b.priority;
+    });
+    for (const auto &codec : codecs) visit(ctx, codec.codecId.c_str(), codec.priority);
+  });
+}
+
+int sipster_codec_set_priority(const char *id_prefix, uint8_t priority, sipster_error *err) {
+  if (!library_ready(err)) return err->status;
+  return guarded(err, "setCodecPriority", [&] {
+    std::string prefix = nonnull(id_prefix);
+    pj_str_t id = pj_str(const_cast<char *>(prefix.c_str()));
+    pj_status_t status = pjsua_codec_set_priority(&id, priority);
+    if (status == PJ_ENOTFOUND) fail(status, "no codec id starts with '" + prefix + "'");
+    if (status != PJ_SUCCESS) fail(status, "pjsua_codec_set_priority");
+  });
 }
 
 int sipster_hangup_all_calls(sipster_error *err) {

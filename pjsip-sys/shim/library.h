@@ -21,6 +21,7 @@
 struct sipster_transport {
   pj::TransportId id;
   bool enabled;
+  int watched_fd;  // the socket libuv watches (loop signalling), or -1
 };
 
 namespace sipster_shim {
@@ -36,6 +37,7 @@ struct Library {
   pj::Endpoint endpoint;
   std::string config_json;
   unsigned clock_rate = 16000, channel_count = 1, frame_ptime = 20;
+  bool loop_signalling = false;  // pjsip polled on Node's thread (signalling_loop.cpp)
   std::mutex registry_mutex;
   std::set<ShimCall *> calls;
   std::set<ShimAccount *> accounts;
@@ -71,6 +73,20 @@ inline Library *current_library() { return g_library.load(std::memory_order_acqu
 sipster_event make_event(sipster_event_kind kind, uint64_t source);
 // Stamps the event and hands it to the sink, if one is set.
 void emit(sipster_event &ev);
+
+// ---- signalling on Node's thread, experimental (signalling_loop.cpp) ------------
+
+// SIPSTER_SIGNALLING=loop, on Node's main thread.
+bool loop_signalling_requested();
+bool loop_signalling_active();
+// From the thread that initialised the library: polls on its libuv loop.
+void loop_signalling_attach();
+// Watches the transport's UDP socket; its descriptor, or -1.
+int loop_signalling_watch_udp(const pjsua_transport_info &info);
+void loop_signalling_unwatch(int fd);
+// Sockets libuv cannot see are serviced by a worker thread from now on.
+void loop_signalling_need_worker();
+void loop_signalling_detach();
 
 // ---- small helpers (library.cpp) -----------------------------------------------
 

@@ -32,6 +32,8 @@ extern "C" {
 #define SIPSTER_PJ_EINVAL 70004                 /* PJ_EINVAL */
 #define SIPSTER_PJ_EINVALIDOP 70013             /* PJ_EINVALIDOP */
 #define SIPSTER_PJSIP_ESESSIONTERMINATED 171140 /* PJSIP_ESESSIONTERMINATED */
+#define SIPSTER_PJ_EUNKNOWN 70001               /* PJ_EUNKNOWN */
+#define SIPSTER_PJ_ERRNO_START_SYS 120000       /* PJ_ERRNO_START_SYS: + errno */
 
 typedef struct sipster_error {
   int32_t status;
@@ -120,7 +122,8 @@ typedef enum sipster_event_kind {
   SIPSTER_EVENT_LOG = 1,        /* code = level, text = line */
   SIPSTER_EVENT_REG_STARTED,    /* source = account, flag = 1 renew / 0 unregister */
   SIPSTER_EVENT_REG_STATE,      /* source = account, code = SIP status, flag = active, expires */
-  SIPSTER_EVENT_INCOMING_CALL,  /* source = account, call (now the sink's), call_key, call_info */
+  SIPSTER_EVENT_INCOMING_CALL,  /* source = account, call (now the sink's), call_key, call_info,
+                                   text = the INVITE as received */
   SIPSTER_EVENT_CALL_STATE,     /* source = call key, call_info */
   SIPSTER_EVENT_CALL_MEDIA,     /* source = call key, streams */
   SIPSTER_EVENT_DTMF,           /* source = call key, text = digit */
@@ -191,6 +194,11 @@ uint32_t sipster_media_max_ports(void);
 uint32_t sipster_media_clock_rate(void);
 uint32_t sipster_max_calls(void);
 uint32_t sipster_call_count(void);
+/* The codecs pjmedia has, best first: visit(ctx, id, priority), ids as
+ * pjsua2 names them ("PCMA/8000/1"). */
+int sipster_codecs(sipster_constant_visitor visit, void *ctx, sipster_error *err);
+/* Priority 0..255 of every codec whose id starts with id_prefix; 0 disables. */
+int sipster_codec_set_priority(const char *id_prefix, uint8_t priority, sipster_error *err);
 int sipster_hangup_all_calls(sipster_error *err);
 void sipster_string_free(char *s);
 
@@ -249,7 +257,14 @@ int sipster_call_reinvite(sipster_call *c, const sipster_call_op *op, sipster_er
 int sipster_call_update(sipster_call *c, const sipster_call_op *op, sipster_error *err);
 int sipster_call_transfer(sipster_call *c, const char *dest_uri, const sipster_call_op *op,
                           sipster_error *err);
-int sipster_call_dial_dtmf(sipster_call *c, const char *digits, sipster_error *err);
+/* Sends DTMF digits: method_info 0 = RFC 2833 in the audio stream (needs
+ * active audio), 1 = one SIP INFO (application/dtmf-relay) per digit;
+ * duration_ms 0 = pjsua's default. */
+int sipster_call_dial_dtmf(sipster_call *c, const char *digits, int method_info,
+                           uint32_t duration_ms, sipster_error *err);
+/* Once the call has ended: its getStatsDump() text as captured at the end,
+ * indent "", or NULL before the end. Free with sipster_string_free. */
+char *sipster_call_final_stats(const sipster_call *c, int with_media);
 int sipster_call_stats_dump(const sipster_call *c, int with_media, const char *indent, char **out,
                             sipster_error *err);
 /* Conference slot of the call's audio stream at SDP index `media_index`. */
@@ -325,6 +340,12 @@ int sipster_conf_adjust_level(int32_t slot, int media_tx, float level, sipster_e
  * the bridge gave it (rx), as pjsua2's getTxLevel/getRxLevel. */
 int sipster_conf_signal_level(int32_t slot, uint32_t *tx_level, uint32_t *rx_level,
                               sipster_error *err);
+
+/* Experimental: when the library was initialised with SIPSTER_SIGNALLING=loop
+ * in the environment, on Node's main thread (Linux), pjsip's signalling is
+ * polled on that thread's libuv loop from now on. Otherwise nothing
+ * happens. Call it on that thread, right after sipster_lib_init. */
+void sipster_lib_attach_loop(void);
 
 #ifdef __cplusplus
 }

@@ -86,7 +86,14 @@ int sipster_transport_create(int32_t type, const char *config_json, sipster_tran
     Library *lib = current_library();
     TransportId id =
         lib->endpoint.transportCreate(static_cast<pjsip_transport_type_e>(type), config);
-    *out = new sipster_transport{id, true};
+    *out = new sipster_transport{id, true, -1};
+    if (loop_signalling_active()) {
+      pjsua_transport_info info;
+      bool udp = type == PJSIP_TRANSPORT_UDP || type == PJSIP_TRANSPORT_UDP6;
+      if (udp && pjsua_transport_get_info(id, &info) == PJ_SUCCESS)
+        (*out)->watched_fd = loop_signalling_watch_udp(info);
+      if ((*out)->watched_fd < 0) loop_signalling_need_worker();
+    }
     lib->track(lib->transports, *out);
   });
 }
@@ -126,6 +133,7 @@ void sipster_transport_destroy(sipster_transport *t) {
   Library *lib = current_library();
   if (lib && lib->untrack(lib->transports, t)) {
     ensure_thread_registered();
+    loop_signalling_unwatch(t->watched_fd);
     quietly([&] { lib->endpoint.transportClose(t->id); });
   }
   delete t;

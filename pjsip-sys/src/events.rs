@@ -63,6 +63,8 @@ pub enum EventKind {
         call_key: u64,
         call: IncomingCall,
         info: CallInfo,
+        /// The INVITE as received.
+        whole_msg: String,
     },
     CallState {
         call_key: u64,
@@ -124,6 +126,7 @@ impl Event {
                 call_key: raw.call_key,
                 call: IncomingCall(NonNull::new(raw.call)?),
                 info: info(),
+                whole_msg: owned(raw.text),
             },
             SIPSTER_EVENT_CALL_STATE => EventKind::CallState {
                 call_key: raw.source,

@@ -58,6 +58,12 @@ pub const PJ_EINVALIDOP: i32 = ffi::SIPSTER_PJ_EINVALIDOP as i32;
 /// pjsua report for an operation on a call whose dialog has ended.
 pub const PJSIP_ESESSIONTERMINATED: i32 = ffi::SIPSTER_PJSIP_ESESSIONTERMINATED as i32;
 
+/// pjlib's "unknown error".
+pub const PJ_EUNKNOWN: i32 = ffi::SIPSTER_PJ_EUNKNOWN as i32;
+
+/// pjlib's status for OS error number n is `PJ_ERRNO_START_SYS + n`.
+pub const PJ_ERRNO_START_SYS: i32 = ffi::SIPSTER_PJ_ERRNO_START_SYS as i32;
+
 fn new_error() -> ffi::sipster_error {
     ffi::sipster_error {
         status: 0,
@@ -320,6 +326,13 @@ pub fn lib_init(config_json: &str, log_to_sink: bool, sink: EventSink) -> Result
         drop(unsafe { Box::from_raw(ctx) });
     }
     result
+}
+
+/// Experimental: with `SIPSTER_SIGNALLING=loop` set at init on Node's main
+/// thread, pjsip's signalling is polled on that thread's libuv loop from
+/// now on; the token proves this runs on the library's thread.
+pub fn lib_attach_loop(_on: &events::LibraryThread) {
+    unsafe { ffi::sipster_lib_attach_loop() }
 }
 
 pub fn lib_start() -> Result<()> {
@@ -600,9 +613,30 @@ impl Call {
         })
     }
 
-    pub fn dial_dtmf(&self, digits: &str) -> Result<()> {
+    /// Sends DTMF: in the RTP stream (RFC 2833), or as SIP INFO requests
+    /// when `by_info`; `duration_ms` 0 is pjsua's default.
+    pub fn dial_dtmf(&self, digits: &str, by_info: bool, duration_ms: u32) -> Result<()> {
         let digits = c_string("digits", digits)?;
-        check(|err| unsafe { ffi::sipster_call_dial_dtmf(self.0.as_ptr(), digits.as_ptr(), err) })
+        check(|err| unsafe {
+            ffi::sipster_call_dial_dtmf(
+                self.0.as_ptr(),
+                digits.as_ptr(),
+                i32::from(by_info),
+                duration_ms,
+                err,
+            )
+        })
+    }
+
+    /// Once the call has ended, its statistics as they were at the end
+    /// (with and without media, no indent); `None` before.
+    pub fn final_stats(&self) -> Option<(String, String)> {
+        let with_media = unsafe { ffi::sipster_call_final_stats(self.0.as_ptr(), 1) };
+        if with_media.is_null() {
+            return None;
+        }
+        let without = unsafe { ffi::sipster_call_final_stats(self.0.as_ptr(), 0) };
+        Some((take_string(with_media), take_string(without)))
     }
 
     pub fn stats_dump(&self, with_media: bool, indent: &str) -> Result<String> {
@@ -635,18 +669,38 @@ impl Drop for Call {
     }
 }
 
+/// A `sipster_constant_visitor` that appends to the `Vec<(String, i64)>` at ctx.
+unsafe extern "C" fn collect_named(ctx: *mut c_void, name: *const c_char, value: i64) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: ctx is a Vec<(String, i64)>; name is valid during this call.
+        let out = unsafe { &mut *(ctx as *mut Vec<(String, i64)>) };
+        out.push((owned(name), value));
+    }));
+}
+
 /// The library constants that configs use, by their pjsip names.
 pub fn constants() -> Vec<(String, i64)> {
-    unsafe extern "C" fn collect(ctx: *mut c_void, name: *const c_char, value: i64) {
-        let _ = catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: ctx is the Vec below; name is valid during this call.
-            let out = unsafe { &mut *(ctx as *mut Vec<(String, i64)>) };
-            out.push((owned(name), value));
-        }));
-    }
     let mut out: Vec<(String, i64)> = Vec::new();
-    unsafe { ffi::sipster_constants(Some(collect), &mut out as *mut _ as *mut c_void) };
+    unsafe { ffi::sipster_constants(Some(collect_named), &mut out as *mut _ as *mut c_void) };
     out
+}
+
+/// The codecs, best first: (pjsua2 codec id, priority 0..255).
+pub fn codecs() -> Result<Vec<(String, u8)>> {
+    let mut out: Vec<(String, i64)> = Vec::new();
+    check(|err| unsafe {
+        ffi::sipster_codecs(Some(collect_named), &mut out as *mut _ as *mut c_void, err)
+    })?;
+    Ok(out
+        .into_iter()
+        .map(|(id, p)| (id, p.clamp(0, 255) as u8))
+        .collect())
+}
+
+/// Sets the priority of every codec whose id starts with `id_prefix`.
+pub fn set_codec_priority(id_prefix: &str, priority: u8) -> Result<()> {
+    let id = c_string("id", id_prefix)?;
+    check(|err| unsafe { ffi::sipster_codec_set_priority(id.as_ptr(), priority, err) })
 }
 
 /// sipster's own options (see `sipster_set_options` in the shim header).

@@ -1,0 +1,152 @@
+'use strict';
+
+// The experimental signalling on Node's own thread (SIPSTER_SIGNALLING=loop):
+// pjsua runs no worker thread, libuv wakes Node when a UDP SIP socket is
+// readable, and pjsip's timers follow a uv timer. Each test checks the wire
+// (SIPp's trace, a raw UDP peer) as well as the threads of this process.
+
+process.env.SIPSTER_SIGNALLING = 'loop';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const dgram = require('node:dgram');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+
+const sipster = require('..');
+const { freePort } = require('./helpers/ports');
+const { runSipp } = require('./helpers/sipp');
+const { parseMessages, parseSipMessage } = require('./helpers/sip-trace');
+const { loopbackAccount } = require('./helpers/loopback');
+const { waitUntil } = require('./helpers/events');
+
+sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
+const { transport, account, port: sipPort } = loopbackAccount(sipster, { idUri: 'sip:uas@127.0.0.1' });
+sipster.start();
+
+test.after(() => {
+  account.delete();
+  transport.close();
+  sipster.shutdown();
+});
+
+function threadNames() {
+  const task = `/proc/${process.pid}/task`;
+  return fs.readdirSync(task).map((tid) => {
+    try {
+      return fs.readFileSync(`${task}/${tid}/comm`, 'utf8').trim();
+    } catch {
+      return ''; // the thread ended meanwhile
+    }
+  });
+}
+
+test('pjsua runs no worker thread, and SIPp\'s calls are answered from the loop', { timeout: 30000 }, async () => {
+  // pjlib names pjsua's worker threads pjsua_0, pjsua_1, ...
+  assert.deepEqual(threadNames().filter((n) => /^pjsua_/.test(n)), [], 'a pjsua worker thread is running');
+  let answered = 0;
+  const onCall = (info, call) => {
+    call.answer(200);
+    answered++;
+  };
+  account.on('call', onCall);
+  try {
+    const result = await runSipp({
+      scenario: 'uac_call.xml',
+      remote: `127.0.0.1:${sipPort}`,
+      localPort: await freePort(),
+      calls: 10,
+      rate: 20,
+      duration: 100,
+      timeoutMs: 20000,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const oks = parseMessages(result.messages).filter((m) => m.direction === 'received' && m.status === 200 && m.cseqMethod === 'INVITE');
+    assert.equal(new Set(oks.map((m) => m.headers['call-id'][0])).size, 10, 'SIPp got a 200 to each of its 10 INVITEs');
+    assert.equal(answered, 10);
+  } finally {
+    account.off('call', onCall);
+  }
+});
+
+// A peer that never answers: pjsip's retransmission timer (Timer A: 500 ms,
+// then doubling) runs only if the loop wakes for pjsip's timer heap.
+test('pjsip\'s timers run: an unanswered INVITE is retransmitted on time, and a 486 ends the call', { timeout: 20000 }, async () => {
+  const peer = dgram.createSocket('udp4');
+  await new Promise((resolve) => peer.bind(0, '127.0.0.1', resolve));
+  const invites = [];
+  peer.on('message', (buf, rinfo) => {
+    const msg = parseSipMessage(buf.toString('latin1'));
+    if (msg.method === 'INVITE') invites.push({ at: Date.now(), msg, rinfo });
+  });
+  try {
+    const call = account.makeCall(`sip:nobody@127.0.0.1:${peer.address().port}`);
+    const ended = new Promise((resolve) => call.once('disconnected', () => resolve(call.getInfo())));
+    await waitUntil(() => invites.length >= 3, 5000, 'three INVITE transmissions');
+    const [first, second, third] = invites.map((i) => i.at);
+    assert.ok(second - first >= 400 && second - first <= 750, `first retransmission after ${second - first} ms (T1 = 500)`);
+    assert.ok(third - second >= 850 && third - second <= 1300, `second retransmission after ${third - second} ms (2 x T1)`);
+    assert.equal(new Set(invites.map((i) => i.msg.headers['call-id'][0])).size, 1);
+
+    const { msg, rinfo } = invites[0];
+    const h = (name) => msg.headers[name].map((v) => `${name}: ${v}`).join('\r\n');
+    const busy = [
+      'SIP/2.0 486 Busy Here',
+      h('via'),
+      h('from'),
+      `to: ${msg.headers.to[0]};tag=loop-test`,
+      h('call-id'),
+      h('cseq'),
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    peer.send(busy, rinfo.port, rinfo.address);
+    const info = await ended;
+    assert.equal(info.lastStatusCode, 486);
+  } finally {
+    peer.close();
+  }
+});
+
+test('a TCP transport starts a worker thread for what libuv cannot see; OPTIONS over TCP is answered', { timeout: 20000 }, async () => {
+  assert.ok(!threadNames().includes('sipster-signal'), 'the worker runs before it is needed');
+  const port = await freePort();
+  const tcp = new sipster.Transport({ port, boundAddress: '127.0.0.1' }, 'tcp');
+  try {
+    // The thread names itself once it runs.
+    await waitUntil(() => threadNames().includes('sipster-signal'), 2000, `a sipster-signal thread among ${threadNames().join(', ')}`);
+    const result = await runSipp({
+      scenario: 'options.xml',
+      remote: `127.0.0.1:${port}`,
+      localPort: await freePort(),
+      extraArgs: ['-t', 't1'],
+      timeoutMs: 15000,
+    });
+    assert.equal(result.code, 0, 'SIPp expected a 200 to its OPTIONS over TCP');
+    const replies = parseMessages(result.messages).filter((m) => m.direction === 'received');
+    assert.equal(replies[0].status, 200);
+  } finally {
+    tcp.close();
+  }
+});
+
+test('a script whose transports and accounts are unref\'d exits by itself in loop mode', { timeout: 15000 }, async () => {
+  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'exit-unrefd.js')], {
+    env: { ...process.env, SIPSTER_SIGNALLING: 'loop' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const started = Date.now();
+  const limit = setTimeout(() => child.kill('SIGKILL'), 10000);
+  const [code, signal] = await new Promise((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  clearTimeout(limit);
+  assert.equal(signal, null, `killed after ${Date.now() - started} ms: ${stderr}`);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^exit 0 /m);
+  assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+});

@@ -1,0 +1,78 @@
+'use strict';
+
+// The headers of a received SIP message as Node's http.IncomingMessage has
+// them: keyed by lowercased full names (RFC 3261 compact forms expanded),
+// the values of a repeated header joined with ', ' in order.
+
+// RFC 3261 7.3.3 and the later RFCs' compact forms (IANA's SIP header list).
+const COMPACT = {
+  a: 'accept-contact',
+  b: 'referred-by',
+  c: 'content-type',
+  d: 'request-disposition',
+  e: 'content-encoding',
+  f: 'from',
+  i: 'call-id',
+  j: 'reject-contact',
+  k: 'supported',
+  l: 'content-length',
+  m: 'contact',
+  n: 'identity-info',
+  o: 'event',
+  r: 'refer-to',
+  s: 'subject',
+  t: 'to',
+  u: 'allow-events',
+  v: 'via',
+  x: 'session-expires',
+  y: 'identity',
+};
+
+function parseHeaders(wholeMsg) {
+  const headers = {};
+  if (typeof wholeMsg !== 'string' || !wholeMsg) return headers;
+  const end = wholeMsg.search(/\r?\n\r?\n/);
+  const lines = (end < 0 ? wholeMsg : wholeMsg.slice(0, end)).split(/\r?\n/);
+  let name = null;
+  let value = '';
+  const flush = () => {
+    if (name === null) return;
+    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+    name = null;
+  };
+  // lines[0] is the request or status line.
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (/^[ \t]/.test(line)) {
+      if (name !== null) value += ` ${line.trim()}`; // a folded continuation
+      continue;
+    }
+    flush();
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const raw = line.slice(0, colon).trim().toLowerCase();
+    name = COMPACT[raw] || raw;
+    value = line.slice(colon + 1).trim();
+  }
+  flush();
+  return headers;
+}
+
+// Gives `info` the received message: `wholeMsg`, and `headers` parsed on
+// first read (most handlers never look).
+function withRequest(info, wholeMsg) {
+  let headers;
+  Object.defineProperties(info, {
+    wholeMsg: { value: wholeMsg, enumerable: true },
+    headers: {
+      enumerable: true,
+      get() {
+        headers ??= parseHeaders(wholeMsg);
+        return headers;
+      },
+    },
+  });
+  return info;
+}
+
+module.exports = { parseHeaders, withRequest };

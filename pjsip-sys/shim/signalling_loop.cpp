@@ -1,0 +1,206 @@
+// Experimental: pjsip's signalling on Node's own thread (SIPSTER_SIGNALLING=loop,
+// on Linux, when the library is initialised on Node's main thread).
+//
+// pjsua then runs no worker thread. libuv watches each UDP SIP socket and
+// calls pjsua_handle_events(0) on the loop thread when one is readable, so
+// pjsip's callbacks run on the thread that runs the JS handlers, as in a
+// pjsua2 Python UAS that polls libHandleEvents(). A uv timer follows pjsip's
+// timer heap; it wakes at least every kSafetyNetMs, which also services any
+// socket of pjsip's ioqueue that is not watched here. Media keeps its own
+// ioqueue and thread (MediaConfig.hasIoqueue).
+//
+// What libuv cannot see falls back to a worker thread of ours, started the
+// first time it is needed: TCP and TLS connections (their descriptors are
+// pjsip's), and ICE/TURN, DNS and STUN sockets.
+//
+// libuv is reached without its headers: the few functions used are declared
+// below with opaque handles sized by uv_handle_size() at run time. libuv's
+// ABI (these signatures, the handle type numbers, UV_READABLE) is stable
+// within 1.x, and the symbols come from the node binary that loads the addon.
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "library.h"
+
+extern "C" {
+typedef struct uv_loop_s uv_loop_t;
+uv_loop_t *uv_default_loop(void);
+typedef struct sipster_uv_handle uv_handle;  // any handle type, opaque
+typedef void (*uv_plain_cb)(uv_handle *);
+typedef void (*uv_poll_cb)(uv_handle *, int status, int events);
+size_t uv_handle_size(int type);
+int uv_poll_init(uv_loop_t *loop, uv_handle *poll, int fd);
+int uv_poll_start(uv_handle *poll, int events, uv_poll_cb cb);
+int uv_poll_stop(uv_handle *poll);
+int uv_timer_init(uv_loop_t *loop, uv_handle *timer);
+int uv_timer_start(uv_handle *timer, uv_plain_cb cb, uint64_t timeout, uint64_t repeat);
+int uv_timer_stop(uv_handle *timer);
+int uv_prepare_init(uv_loop_t *loop, uv_handle *prepare);
+int uv_prepare_start(uv_handle *prepare, uv_plain_cb cb);
+int uv_prepare_stop(uv_handle *prepare);
+void uv_unref(uv_handle *handle);
+int uv_is_closing(const uv_handle *handle);
+void uv_close(uv_handle *handle, uv_plain_cb close_cb);
+}
+
+namespace sipster_shim {
+namespace {
+
+// From uv.h: uv_handle_type (UV_HANDLE_TYPE_MAP order) and uv_poll_event.
+constexpr int kUvPoll = 8, kUvPrepare = 9, kUvTimer = 13;
+constexpr int kUvReadable = 1;
+constexpr uint64_t kSafetyNetMs = 100;
+
+uv_loop_t *g_loop = nullptr;  // set: signalling runs on this loop
+uv_handle *g_timer = nullptr;
+uv_handle *g_prepare = nullptr;
+std::map<int, uv_handle *> g_polls;  // loop thread only
+std::thread g_fallback_worker;
+std::atomic<bool> g_fallback_stop{false};
+
+void poll_pjsip() {
+  if (!current_library()) return;
+  // pjsip takes up to 16 ready sockets per poll; a burst may need more.
+  for (int i = 0; i < 64 && pjsua_handle_events(0) > 0; i++) {
+  }
+}
+
+void on_readable(uv_handle *, int, int) { poll_pjsip(); }
+void on_timer(uv_handle *) { poll_pjsip(); }
+
+// Right before libuv blocks: wake for pjsip's next timer. Timers that other
+// threads schedule meanwhile are met by the safety net.
+void on_prepare(uv_handle *) {
+  if (!current_library()) return;
+  uint64_t delay = kSafetyNetMs;
+  pj_time_val next, now;
+  if (pj_timer_heap_earliest_time(pjsip_endpt_get_timer_heap(pjsua_get_pjsip_endpt()), &next) ==
+      PJ_SUCCESS) {
+    pj_gettickcount(&now);
+    PJ_TIME_VAL_SUB(next, now);
+    long ms = PJ_TIME_VAL_MSEC(next);
+    if (ms <= 0) delay = 0;
+    else if (static_cast<uint64_t>(ms) < delay) delay = static_cast<uint64_t>(ms);
+  }
+  uv_timer_start(g_timer, on_timer, delay, 0);
+}
+
+void free_handle(uv_handle *handle) { std::free(handle); }
+
+uv_handle *new_handle(int type) {
+  return static_cast<uv_handle *>(std::calloc(1, uv_handle_size(type)));
+}
+
+void close_handle(uv_handle *handle) {
+  if (!uv_is_closing(handle)) uv_close(handle, free_handle);
+}
+
+// The socket of family `family` bound to `port`, or -1.
+int find_udp_socket(int family, unsigned port) {
+  const int limit = 65536;
+  for (int fd = 0; fd < limit; fd++) {
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, reinterpret_cast<sockaddr *>(&ss), &len) != 0) continue;
+    if (ss.ss_family != family) continue;
+    int type = 0;
+    socklen_t type_len = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &type_len) != 0 || type != SOCK_DGRAM) continue;
+    unsigned bound = family == AF_INET
+                         ? ntohs(reinterpret_cast<sockaddr_in *>(&ss)->sin_port)
+                         : ntohs(reinterpret_cast<sockaddr_in6 *>(&ss)->sin6_port);
+    if (bound == port) return fd;
+  }
+  return -1;
+}
+
+}  // namespace
+
+bool loop_signalling_requested() {
+  const char *v = std::getenv("SIPSTER_SIGNALLING");
+  if (!v || std::strcmp(v, "loop") != 0) return false;
+#ifdef __linux__
+  // Node's main thread runs libuv's default loop; a worker thread has its own.
+  return syscall(SYS_gettid) == getpid();
+#else
+  return false;
+#endif
+}
+
+bool loop_signalling_active() { return g_loop != nullptr; }
+
+void loop_signalling_attach() {
+  if (g_loop) return;
+  g_loop = uv_default_loop();
+  // Unreferenced: signalling alone never keeps Node running (ref() does).
+  g_timer = new_handle(kUvTimer);
+  uv_timer_init(g_loop, g_timer);
+  uv_unref(g_timer);
+  g_prepare = new_handle(kUvPrepare);
+  uv_prepare_init(g_loop, g_prepare);
+  uv_prepare_start(g_prepare, on_prepare);
+  uv_unref(g_prepare);
+}
+
+int loop_signalling_watch_udp(const pjsua_transport_info &info) {
+  if (!g_loop) return -1;
+  int family = info.local_addr.addr.sa_family;
+  int fd = find_udp_socket(family, pj_sockaddr_get_port(&info.local_addr));
+  if (fd < 0 || g_polls.count(fd)) return -1;
+  uv_handle *poll = new_handle(kUvPoll);
+  if (uv_poll_init(g_loop, poll, fd) != 0) {
+    std::free(poll);
+    return -1;
+  }
+  uv_poll_start(poll, kUvReadable, on_readable);
+  uv_unref(poll);
+  g_polls[fd] = poll;
+  return fd;
+}
+
+// Before pjsip closes the socket: libuv must not watch a reused descriptor.
+void loop_signalling_unwatch(int fd) {
+  auto it = g_polls.find(fd);
+  if (it == g_polls.end()) return;
+  uv_poll_stop(it->second);
+  close_handle(it->second);
+  g_polls.erase(it);
+}
+
+void loop_signalling_need_worker() {
+  if (!g_loop || g_fallback_worker.joinable()) return;
+  g_fallback_stop.store(false);
+  g_fallback_worker = std::thread([] {
+#ifdef __linux__
+    pthread_setname_np(pthread_self(), "sipster-signal");
+#endif
+    ensure_thread_registered();
+    while (!g_fallback_stop.load()) pjsua_handle_events(10);
+  });
+}
+
+void loop_signalling_detach() {
+  if (!g_loop) return;
+  if (g_fallback_worker.joinable()) {
+    g_fallback_stop.store(true);
+    g_fallback_worker.join();
+  }
+  while (!g_polls.empty()) loop_signalling_unwatch(g_polls.begin()->first);
+  uv_timer_stop(g_timer);
+  uv_prepare_stop(g_prepare);
+  close_handle(g_timer);
+  close_handle(g_prepare);
+  g_timer = nullptr;
+  g_prepare = nullptr;
+  g_loop = nullptr;
+}
+
+}  // namespace sipster_shim
