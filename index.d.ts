@@ -724,6 +724,69 @@ export interface IncomingCallInfo {
   readonly wholeMsg: string;
 }
 
+/** An out-of-dialog MESSAGE received by an account. */
+export interface IncomingMessage {
+  /** The From header. */
+  from: string;
+  /** The To header. */
+  to: string;
+  /** The body's MIME type. */
+  contentType: string;
+  body: string;
+  /** The headers, as `IncomingCallInfo.headers`. */
+  headers: Record<string, string>;
+  /** The MESSAGE as received. */
+  wholeMsg: string;
+}
+
+/** When an IVR helper gives up. */
+export interface WaitOptions {
+  /** Milliseconds; rejects with `ERR_SIPSTER_TIMEOUT` after them. */
+  timeout?: number;
+  /** Rejects with an `AbortError` when aborted. */
+  signal?: AbortSignal;
+}
+
+/** What `Call#collectDtmf()` waits for. */
+export interface CollectDtmfOptions extends WaitOptions {
+  count?: number;
+  /** A digit that ends the input, e.g. `'#'`. */
+  terminator?: string;
+  /** Milliseconds of silence after a digit that end the input. */
+  interDigitTimeout?: number;
+}
+
+/** An INFO received in a call (not `application/dtmf-relay`: that is a `dtmf` event). */
+export interface IncomingInfo {
+  contentType: string;
+  body: string;
+  /** The headers, as `IncomingCallInfo.headers`. */
+  headers: Record<string, string>;
+}
+
+/** What `Call#sendInfo()` sends. */
+export interface OutgoingInfo {
+  /** The body's MIME type, e.g. `'application/json'`. */
+  contentType: string;
+  body?: string;
+  /** Extra SIP headers, name to value. */
+  headers?: Record<string, string>;
+}
+
+/** Options of `Account#sendMessage()`. */
+export interface SendMessageOptions {
+  /** The body's MIME type; `'text/plain'` by default. */
+  contentType?: string;
+  /** Extra SIP headers, name to value. */
+  headers?: Record<string, string>;
+}
+
+/** The final response to a request sipster sent. */
+export interface SipResult {
+  statusCode: number;
+  reason: string;
+}
+
 /** How `Call#dtmf()` sends its digits. */
 export interface DtmfOptions {
   /** `'rfc2833'` (in the audio, the default) or `'info'` (SIP INFO requests). */
@@ -798,6 +861,12 @@ export class Account extends EventEmitter {
   setTransport(transport: Transport): void;
   /** Places a call to `destination` (a SIP URI); events follow on the returned `Call`. */
   makeCall(destination: string, options?: CallOptions): Call;
+  /**
+   * *New.* Sends an out-of-dialog MESSAGE (RFC 3428). Settles with the final
+   * response, whatever its code (pjsip's own 408 when none comes); rejects
+   * only when the request cannot be sent (a bad URI, no route).
+   */
+  sendMessage(uri: string, body: string, options?: SendMessageOptions): Promise<SipResult>;
   /** Whether the account still exists in pjsua. */
   readonly valid: boolean;
   /** Whether this is the default account; only `true` may be assigned. */
@@ -821,6 +890,8 @@ export class Account extends EventEmitter {
   on(event: 'state', listener: (active: boolean, statusCode: number) => void): this;
   /** A call has arrived; answer or hang up `call`. */
   on(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
+  /** *New.* An out-of-dialog MESSAGE has arrived (pjsua answered it 200). */
+  on(event: 'message', listener: (message: IncomingMessage) => void): this;
 
   /** Like `on('registering')`, once. */
   once(event: 'registering', listener: () => void): this;
@@ -834,6 +905,7 @@ export class Account extends EventEmitter {
   once(event: 'state', listener: (active: boolean, statusCode: number) => void): this;
   /** Like `on('call')`, once. */
   once(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
+  once(event: 'message', listener: (message: IncomingMessage) => void): this;
 
   /** Same as `on()`. */
   addListener(event: 'registering', listener: () => void): this;
@@ -847,6 +919,7 @@ export class Account extends EventEmitter {
   addListener(event: 'state', listener: (active: boolean, statusCode: number) => void): this;
   /** Same as `on()`. */
   addListener(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
+  addListener(event: 'message', listener: (message: IncomingMessage) => void): this;
 
   /** Like `on()`, but the listener goes first. */
   prependListener(event: 'registering', listener: () => void): this;
@@ -860,6 +933,7 @@ export class Account extends EventEmitter {
   prependListener(event: 'state', listener: (active: boolean, statusCode: number) => void): this;
   /** Like `on()`, but the listener goes first. */
   prependListener(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
+  prependListener(event: 'message', listener: (message: IncomingMessage) => void): this;
 
   /** Like `once()`, but the listener goes first. */
   prependOnceListener(event: 'registering', listener: () => void): this;
@@ -873,6 +947,7 @@ export class Account extends EventEmitter {
   prependOnceListener(event: 'state', listener: (active: boolean, statusCode: number) => void): this;
   /** Like `once()`, but the listener goes first. */
   prependOnceListener(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
+  prependOnceListener(event: 'message', listener: (message: IncomingMessage) => void): this;
 
   /** Removes a listener. */
   off(event: 'registering', listener: () => void): this;
@@ -886,6 +961,7 @@ export class Account extends EventEmitter {
   off(event: 'state', listener: (active: boolean, statusCode: number) => void): this;
   /** Removes a listener. */
   off(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
+  off(event: 'message', listener: (message: IncomingMessage) => void): this;
 
   /** Same as `off()`. */
   removeListener(event: 'registering', listener: () => void): this;
@@ -899,6 +975,7 @@ export class Account extends EventEmitter {
   removeListener(event: 'state', listener: (active: boolean, statusCode: number) => void): this;
   /** Same as `off()`. */
   removeListener(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
+  removeListener(event: 'message', listener: (message: IncomingMessage) => void): this;
 
   /** Calls the `registering` listeners; true if there were any. */
   emit(event: 'registering'): boolean;
@@ -912,6 +989,7 @@ export class Account extends EventEmitter {
   emit(event: 'state', active: boolean, statusCode: number): boolean;
   /** Calls the `call` listeners; true if there were any. */
   emit(event: 'call', info: IncomingCallInfo, call: Call): boolean;
+  emit(event: 'message', message: IncomingMessage): boolean;
 }
 
 /**
@@ -956,6 +1034,26 @@ export class Call extends EventEmitter {
    */
   dtmf(digits: string, options?: DtmfOptions): void;
   /**
+   * *New.* Sends an INFO in the call's dialog. Settles with the final
+   * response, whatever its code (487 if the call ends first); rejects only
+   * when it cannot be sent.
+   */
+  sendInfo(info: OutgoingInfo): Promise<SipResult>;
+  /**
+   * *New.* Resolves with the call's info when it reaches `state` (at once
+   * if it is there). Rejects with `code: 'ERR_SIPSTER_CALL_ENDED'` (and
+   * `err.info`, the disconnect info) when the call ends first, with
+   * `ERR_SIPSTER_TIMEOUT` after `timeout` ms, or with an `AbortError`.
+   */
+  waitFor(state: CallState, options?: WaitOptions): Promise<CallInfo>;
+  /**
+   * *New.* Collects DTMF digits: up to `count`, or until `terminator` (not
+   * included), or until `interDigitTimeout` ms pass after a digit; one
+   * digit when none of these is given. Rejects as `waitFor()`, with the
+   * digits so far in `err.digits`.
+   */
+  collectDtmf(options?: CollectDtmfOptions): Promise<string>;
+  /**
    * Returns a text report on the call. After `disconnected` it is the
    * report captured when the call ended.
    * @param inclMediaStats include media statistics (default true)
@@ -999,6 +1097,8 @@ export class Call extends EventEmitter {
   on(event: 'media', listener: (medias: Media[]) => void): this;
   /** The peer reported progress of a transfer: SIP status, reason, and whether it is the last report. */
   on(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
+  /** *New.* An INFO other than DTMF arrived in the dialog (answered 200). */
+  on(event: 'info', listener: (info: IncomingInfo) => void): this;
 
   /** Like `on('state')`, once. */
   once(event: 'state', listener: (state: CallState, info: CallInfo) => void): this;
@@ -1010,6 +1110,7 @@ export class Call extends EventEmitter {
   once(event: 'media', listener: (medias: Media[]) => void): this;
   /** Like `on('transferStatus')`, once. */
   once(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
+  once(event: 'info', listener: (info: IncomingInfo) => void): this;
 
   /** Same as `on()`. */
   addListener(event: 'state', listener: (state: CallState, info: CallInfo) => void): this;
@@ -1021,6 +1122,7 @@ export class Call extends EventEmitter {
   addListener(event: 'media', listener: (medias: Media[]) => void): this;
   /** Same as `on()`. */
   addListener(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
+  addListener(event: 'info', listener: (info: IncomingInfo) => void): this;
 
   /** Like `on()`, but the listener goes first. */
   prependListener(event: 'state', listener: (state: CallState, info: CallInfo) => void): this;
@@ -1032,6 +1134,7 @@ export class Call extends EventEmitter {
   prependListener(event: 'media', listener: (medias: Media[]) => void): this;
   /** Like `on()`, but the listener goes first. */
   prependListener(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
+  prependListener(event: 'info', listener: (info: IncomingInfo) => void): this;
 
   /** Like `once()`, but the listener goes first. */
   prependOnceListener(event: 'state', listener: (state: CallState, info: CallInfo) => void): this;
@@ -1043,6 +1146,7 @@ export class Call extends EventEmitter {
   prependOnceListener(event: 'media', listener: (medias: Media[]) => void): this;
   /** Like `once()`, but the listener goes first. */
   prependOnceListener(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
+  prependOnceListener(event: 'info', listener: (info: IncomingInfo) => void): this;
 
   /** Removes a listener. */
   off(event: 'state', listener: (state: CallState, info: CallInfo) => void): this;
@@ -1054,6 +1158,7 @@ export class Call extends EventEmitter {
   off(event: 'media', listener: (medias: Media[]) => void): this;
   /** Removes a listener. */
   off(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
+  off(event: 'info', listener: (info: IncomingInfo) => void): this;
 
   /** Same as `off()`. */
   removeListener(event: 'state', listener: (state: CallState, info: CallInfo) => void): this;
@@ -1065,6 +1170,7 @@ export class Call extends EventEmitter {
   removeListener(event: 'media', listener: (medias: Media[]) => void): this;
   /** Same as `off()`. */
   removeListener(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
+  removeListener(event: 'info', listener: (info: IncomingInfo) => void): this;
 
   /** Calls the `state` listeners; true if there were any. */
   emit(event: 'state', state: CallState, info: CallInfo): boolean;
@@ -1076,6 +1182,7 @@ export class Call extends EventEmitter {
   emit(event: 'media', medias: Media[]): boolean;
   /** Calls the `transferStatus` listeners; true if there were any. */
   emit(event: 'transferStatus', code: number, reason: string, isFinal: boolean): boolean;
+  emit(event: 'info', info: IncomingInfo): boolean;
 }
 
 /**
@@ -1135,26 +1242,42 @@ export class Media extends EventEmitter {
    * to the far end for a call, into the file for a recorder.
    */
   createWriteStream(options?: WriteStreamOptions): MediaWriteStream;
+  /**
+   * *New.* Resolves at the player's next `eof`. Rejects with
+   * `ERR_SIPSTER_STATE` when the player is closed, with
+   * `ERR_SIPSTER_CALL_ENDED` when every media it transmits to has ended (a
+   * caller who hung up mid-prompt), or with an `AbortError` from `signal`.
+   */
+  waitForEof(options?: { signal?: AbortSignal }): Promise<void>;
 
   /**
    * A player or playlist reached its end: once with `noLoop`; a looping one
    * reports each time it wraps around.
    */
   on(event: 'eof', listener: () => void): this;
+  /** *New.* A player or recorder was closed. */
+  on(event: 'close', listener: () => void): this;
   /** Like `on('eof')`, once. */
   once(event: 'eof', listener: () => void): this;
+  once(event: 'close', listener: () => void): this;
   /** Same as `on()`. */
   addListener(event: 'eof', listener: () => void): this;
+  addListener(event: 'close', listener: () => void): this;
   /** Like `on()`, but the listener goes first. */
   prependListener(event: 'eof', listener: () => void): this;
+  prependListener(event: 'close', listener: () => void): this;
   /** Like `once()`, but the listener goes first. */
   prependOnceListener(event: 'eof', listener: () => void): this;
+  prependOnceListener(event: 'close', listener: () => void): this;
   /** Removes a listener. */
   off(event: 'eof', listener: () => void): this;
+  off(event: 'close', listener: () => void): this;
   /** Same as `off()`. */
   removeListener(event: 'eof', listener: () => void): this;
+  removeListener(event: 'close', listener: () => void): this;
   /** Calls the `eof` listeners; true if there were any. */
   emit(event: 'eof'): boolean;
+  emit(event: 'close'): boolean;
 }
 
 /** A media's audio as PCM: see `Media#createReadStream()`. */

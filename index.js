@@ -9,7 +9,8 @@ const { EventEmitter } = require('node:events');
 const native = require('./lib/native');
 const { typeError, valueError, describe, check, checkHeaders, checkChoice } = require('./lib/errors');
 const streams = require('./lib/streams');
-const { withRequest } = require('./lib/sip-message');
+const ivr = require('./lib/ivr');
+const { withRequest, messageFromRequest, Responses } = require('./lib/sip-message');
 
 // Objects that receive events, by key: accounts, calls whose dialog is up,
 // players. A call leaves this map when it is disconnected, a player when it
@@ -79,6 +80,18 @@ const eventHandlers = {
   },
   transferStatus(callKey, code, reason, isFinal) {
     receivers.get(callKey)?._onTransferStatus(code, reason, isFinal);
+  },
+  info(callKey, wholeMsg) {
+    receivers.get(callKey)?._onInfo(wholeMsg);
+  },
+  infoStatus(callKey, token, code, reason) {
+    receivers.get(callKey)?._onInfoStatus(token, code, reason);
+  },
+  message(accountKey, wholeMsg) {
+    receivers.get(accountKey)?._onMessage(wholeMsg);
+  },
+  messageStatus(accountKey, token, code, reason) {
+    receivers.get(accountKey)?._onMessageStatus(token, code, reason);
   },
 };
 
@@ -281,6 +294,29 @@ class Account extends EventEmitter {
     check('isDefault', isDefault, 'boolean', { optional: true });
     this._native = new native.AccountHandle(accountConfigForNative(accountConfig), isDefault);
     receivers.set(this._native.key, this);
+    this._messages = new Responses();
+  }
+
+  _onMessage(wholeMsg) {
+    this.emit('message', messageFromRequest(wholeMsg));
+  }
+
+  _onMessageStatus(token, statusCode, reason) {
+    this._messages.settle(token, { statusCode, reason });
+  }
+
+  // New: an out-of-dialog MESSAGE. Settles on the final response, whatever
+  // its code (pjsip's own 408 on a timeout); rejects only when it cannot be sent.
+  sendMessage(uri, body, options) {
+    try {
+      check('uri', uri, 'string');
+      check('body', body, 'string');
+      checkHeaders('options', options);
+      if (options) check('options.contentType', options.contentType, 'string', { optional: true });
+      return this._messages.expect(this._native.sendMessage(uri, body, options));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   _onRegStarted(renew) {
@@ -381,6 +417,7 @@ class Call extends EventEmitter {
     // listeners (and always the end of the call).
     this._narrowed = false;
     this._listening = '';
+    this._infos = new Responses();
     this.on('newListener', (event) => this._listen(event));
     this.on('removeListener', () => this._listen());
   }
@@ -426,9 +463,43 @@ class Call extends EventEmitter {
     this.emit('transferStatus', code, reason, isFinal);
   }
 
+  _onInfo(wholeMsg) {
+    const { contentType, body, headers } = messageFromRequest(wholeMsg);
+    this.emit('info', { contentType, body, headers });
+  }
+
+  _onInfoStatus(token, statusCode, reason) {
+    this._infos.settle(token, { statusCode, reason });
+  }
+
+  // New: IVR helpers (lib/ivr.js).
+  waitFor(state, options) {
+    return ivr.waitFor(this, state, options);
+  }
+
+  collectDtmf(options) {
+    return ivr.collectDtmf(this, options);
+  }
+
+  // New: an INFO in the call's dialog. Settles with the final response,
+  // whatever its code; rejects only when it cannot be sent.
+  sendInfo(options) {
+    try {
+      check('options', options, 'object');
+      check('options.contentType', options.contentType, 'string');
+      check('options.body', options.body, 'string', { optional: true });
+      checkHeaders('options', options);
+      const token = this._native.sendInfo(options.contentType, options.body ?? '', options.headers);
+      return this._infos.expect(token);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   _finish() {
     receivers.delete(this._native.key);
     for (const media of this._medias) media._ended();
+    this._infos.settleAll({ statusCode: 487, reason: 'Request Terminated (the call ended first)' });
   }
 
   answer(statusCode, reason, options) {
@@ -536,6 +607,11 @@ class Media extends EventEmitter {
     }
     this._native = handle;
     this._streams = new Set();
+    // What this media transmits to, for waitForEof(): weakly, so that a
+    // recorder nobody references can still be collected.
+    this._sinks = new Set();
+    this._endWatchers = new Set();
+    this._closed = false;
   }
 
   static _adopt(handle) {
@@ -551,11 +627,18 @@ class Media extends EventEmitter {
   startTransmitTo(sink) {
     if (!(sink instanceof Media)) throw typeError(`sink must be a Media, got ${describe(sink)}`);
     this._native.startTransmitTo(sink._native);
+    this._forgetSink(sink);
+    this._sinks.add(new WeakRef(sink));
   }
 
   stopTransmitTo(sink) {
     if (!(sink instanceof Media)) throw typeError(`sink must be a Media, got ${describe(sink)}`);
     this._native.stopTransmitTo(sink._native);
+    this._forgetSink(sink);
+  }
+
+  _forgetSink(sink) {
+    for (const ref of this._sinks) if (ref.deref() === sink || !ref.deref()) this._sinks.delete(ref);
   }
 
   adjustTxLevel(level) {
@@ -644,6 +727,17 @@ class Media extends EventEmitter {
   _ended() {
     for (const stream of this._streams) stream._mediaEnded();
     this._streams.clear();
+    if (this._closed) return;
+    this._closed = true;
+    for (const watcher of [...this._endWatchers]) watcher();
+    this._endWatchers.clear();
+    // New: players and recorders say when they are gone.
+    if (this.kind !== 'stream') this.emit('close');
+  }
+
+  // New: settles at 'eof' (see lib/ivr.js).
+  waitForEof(options) {
+    return ivr.waitForEof(this, options);
   }
 }
 

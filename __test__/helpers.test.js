@@ -386,6 +386,16 @@ describe('sipp scenarios', { concurrency: 4 }, () => {
     assert.equal(s[0].direction, 'received');
   });
 
+  it('uac_message.xml vs uas_message.xml', async () => {
+    const { client, server, s, show } = await pair('uas_message.xml', 'uac_message.xml');
+    assert.equal(client.code, EXIT.OK, show(client));
+    assert.equal(server.code, EXIT.OK, show(server));
+    const [message] = findMessages(s, { direction: 'received', method: 'MESSAGE' });
+    assert.equal(header(message, 'content-type'), 'text/plain');
+    assert.match(message.body, /^hello from sipp/);
+    assert.equal(findMessages(s, { direction: 'sent', status: 200 }).length, 1);
+  });
+
   it('uac_call.xml vs uas_answer.xml', async () => {
     const { client, server, c, s, show } = await pair('uas_answer.xml', 'uac_call.xml', {
       uacOpts: { mediaPort: await freeRtpPort() },

@@ -6,6 +6,7 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const dgram = require('node:dgram');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -49,6 +50,54 @@ const received = async (sipp) => {
   assert.equal(result.code, 0, result.errors);
   return parseMessages(result.messages).filter((m) => m.direction === 'received');
 };
+
+// ---- MESSAGE -------------------------------------------------------------------
+
+test("account.on('message') receives an out-of-dialog MESSAGE, which SIPp sees answered 200", { timeout: 30000 }, async () => {
+  const got = new Promise((resolve) => account.once('message', resolve));
+  const result = await runSipp({ scenario: 'uac_message.xml', remote: `127.0.0.1:${sipPort}`, localPort: await freePort(), service: 'extras', timeoutMs: 15000 });
+  assert.equal(result.code, 0, result.errors);
+  const msg = await got;
+  assert.equal(msg.contentType, 'text/plain');
+  assert.match(msg.body, /^hello from sipp/);
+  assert.match(msg.from, /^sipp <sip:sipp@127\.0\.0\.1:\d+>;tag=/);
+  assert.match(msg.to, /^<sip:extras@127\.0\.0\.1:\d+>/);
+  assert.equal(msg.headers['x-msg-id'], msg.headers['call-id']);
+  assert.match(msg.wholeMsg, /^MESSAGE sip:extras@/);
+});
+
+test('account.sendMessage() settles with the final response: 200, and 404; a bad URI rejects', { timeout: 30000 }, async () => {
+  for (const [replace, statusCode, reason] of [[{}, 200, 'OK'], [{ '200 OK': '404 Not Found' }, 404, 'Not Found']]) {
+    const port = await freePort();
+    const sipp = await startSipp({ scenario: 'uas_message.xml', localPort: port, replace, timeoutMs: 15000 });
+    const result = await account.sendMessage(`sip:bob@127.0.0.1:${port}`, 'hi bob', {
+      contentType: 'text/x-test',
+      headers: { 'X-Trace': 'm1' },
+    });
+    assert.deepEqual(result, { statusCode, reason });
+    const [message] = findMessages(await received(sipp), { method: 'MESSAGE' });
+    assert.equal(message.headers['content-type'][0], 'text/x-test');
+    assert.equal(message.headers['x-trace'][0], 'm1');
+    assert.equal(message.body.trim(), 'hi bob');
+  }
+  await assert.rejects(account.sendMessage('not a uri', 'x'), { message: /^Account\.sendMessage: 'not a uri' is not a valid SIP URI/ });
+  await assert.rejects(account.sendMessage('sip:a@127.0.0.1', 'x', { contentType: 'a\nb' }), VALUE(/contentType must be a MIME type/));
+  await assert.rejects(account.sendMessage('sip:a@127.0.0.1', 5), { code: 'ERR_INVALID_ARG_TYPE' });
+});
+
+test("a MESSAGE nobody answers settles with pjsip's own 408 (after Timer F, 32 s)", { timeout: 60000 }, async () => {
+  const blackHole = dgram.createSocket('udp4');
+  await new Promise((resolve) => blackHole.bind(0, '127.0.0.1', resolve));
+  let copies = 0;
+  blackHole.on('message', () => copies++);
+  try {
+    const result = await account.sendMessage(`sip:void@127.0.0.1:${blackHole.address().port}`, 'anyone?');
+    assert.equal(result.statusCode, 408);
+    assert.ok(copies >= 2, `the MESSAGE was retransmitted (${copies} copies)`);
+  } finally {
+    blackHole.close();
+  }
+});
 
 // ---- incoming headers ----------------------------------------------------------
 
@@ -127,6 +176,56 @@ test('dtmf() refuses a bad method and says in words why it cannot send before th
   call.hangup();
   await events.waitFor('disconnected');
   await sipp.done;
+});
+
+// ---- INFO --------------------------------------------------------------------------
+
+test("call.on('info') gets an INFO that is not DTMF, answered 200 (not pjsip's 500)", { timeout: 30000 }, async () => {
+  let info;
+  const onCall = (callInfo, call) => {
+    call.on('info', (i) => (info = i));
+    call.answer(200);
+  };
+  account.on('call', onCall);
+  try {
+    const result = await runSipp({
+      scenario: 'uac_call_hold.xml',
+      remote: `127.0.0.1:${sipPort}`,
+      localPort: await freePort(),
+      duration: 200,
+      timeoutMs: 20000,
+      replace: {
+        'Content-Type: application/dtmf-relay': 'Content-Type: application/json\n      X-Info-Id: 7',
+        'Signal=5': '{"event":"ping"}',
+        'Duration=160': '',
+      },
+    });
+    assert.equal(result.code, 0, `SIPp expected a 200 to its INFO\n${result.errors}`);
+    const [okInfo] = parseMessages(result.messages).filter((m) => m.direction === 'received' && m.cseqMethod === 'INFO');
+    assert.equal(okInfo.status, 200);
+  } finally {
+    account.off('call', onCall);
+  }
+  assert.ok(info, 'no info event');
+  assert.equal(info.contentType, 'application/json');
+  assert.equal(info.body.trim(), '{"event":"ping"}');
+  assert.equal(info.headers['x-info-id'], '7');
+});
+
+test('call.sendInfo() sends an INFO in the dialog and settles with the final response', { timeout: 30000 }, async () => {
+  const { call, events, sipp } = await callSipp('uas_answer.xml');
+  await events.waitFor('confirmed');
+  const result = await call.sendInfo({ contentType: 'application/json', body: '{"x":1}', headers: { 'X-Info-Trace': 'i1' } });
+  assert.deepEqual(result, { statusCode: 200, reason: 'OK' });
+  await assert.rejects(call.sendInfo({ body: 'x' }), { code: 'ERR_INVALID_ARG_TYPE' });
+  await assert.rejects(call.sendInfo({ contentType: 'a\r\nb' }), VALUE(/contentType must be a MIME type/));
+  call.hangup();
+  await events.waitFor('disconnected');
+  const [info] = findMessages(await received(sipp), { method: 'INFO' });
+  assert.equal(info.headers['content-type'][0], 'application/json');
+  assert.equal(info.headers['x-info-trace'][0], 'i1');
+  assert.equal(info.body.trim(), '{"x":1}');
+  await assert.rejects(call.sendInfo({ contentType: 'text/plain' }), { code: 'ERR_SIPSTER_STATE' });
 });
 
 // ---- hangup() and answer() -----------------------------------------------------

@@ -132,12 +132,22 @@ uas.on('call', (info: IncomingCallInfo, incoming: Call) => {
     if (!stream) return;
     const dir: MediaDir = stream.dir;
     console.log(`UAS: media ${stream.kind} ${dir}, RTP from ${stream.rtpAddr}, RTCP from ${stream.rtcpAddr}`);
-    player ??= sipster.createPlayer(tone);
+    if (!player) {
+      player = sipster.createPlayer(tone);
+      player.once('close', () => console.log('UAS: player closed'));
+      player.waitForEof({ signal: AbortSignal.timeout(60_000) }).catch(() => {});
+    }
     player.adjustRxLevel(0.5); // half volume
     recorder ??= sipster.createRecorder(path.join(tmp, 'uas.wav'), 'pcm', 1_000_000);
     player.startTransmitTo(stream);
     stream.startTransmitTo(recorder);
   });
+  incoming.on('info', (info: sipster.IncomingInfo) => console.log(`UAS: INFO ${info.contentType}: ${info.body}`));
+  incoming
+    .collectDtmf({ count: 4, terminator: '#', timeout: 10_000, interDigitTimeout: 3000 })
+    .then((digits: string) => console.log(`UAS: collected ${digits}`))
+    .catch((err: Error & { digits?: string }) => console.log(`UAS: collection ended (${err.message}), got ${err.digits}`));
+  incoming.waitFor('confirmed', { timeout: 5000 }).then((info: CallInfo) => console.log(`UAS: up after ${info.totalDuration} s`));
   incoming.on('dtmf', (digit: string) => {
     console.log(`UAS: DTMF ${digit}`);
   });
@@ -185,6 +195,12 @@ const codecs: sipster.Codec[] = sipster.codecs;
 console.log(`codecs: ${codecs.filter((c) => c.priority > 0).map((c) => c.id).join(', ')}`);
 
 const options: CallOptions = { headers: { 'X-Demo': 'typed' } };
+uas.on('message', (message: sipster.IncomingMessage) => {
+  console.log(`UAS: MESSAGE (${message.contentType}) from ${message.from}: ${message.body}`);
+});
+uac
+  .sendMessage(target, 'calling you now', { headers: { 'X-Trace': 'typed' } })
+  .then((result: sipster.SipResult) => console.log(`UAC: MESSAGE answered ${result.statusCode} ${result.reason}`));
 const call: Call = uac.makeCall(target, options);
 call.ref(); // keep the process alive until the call ends
 
@@ -223,6 +239,9 @@ call.once('confirmed', (info: CallInfo) => {
   console.log(`UAC: connected to ${info.remoteContact}`);
   call.dtmf('123#');
   call.dtmf('9', { method: 'info', duration: 100 }); // SIP INFO, for peers without telephone-event
+  call
+    .sendInfo({ contentType: 'application/json', body: '{"step":"greeting"}' })
+    .then((result: sipster.SipResult) => console.log(`UAC: INFO answered ${result.statusCode}`));
   setTimeout(() => call.hold(), 1000);
   setTimeout(() => call.reinvite(), 1500);
   setTimeout(() => {

@@ -75,4 +75,53 @@ function withRequest(info, wholeMsg) {
   return info;
 }
 
-module.exports = { parseHeaders, withRequest };
+// An out-of-dialog MESSAGE as the 'message' event gives it.
+function messageFromRequest(wholeMsg) {
+  const headers = parseHeaders(wholeMsg);
+  const blank = /\r?\n\r?\n/.exec(wholeMsg);
+  return {
+    from: headers.from ?? '',
+    to: headers.to ?? '',
+    contentType: headers['content-type'] ?? '',
+    body: blank ? wholeMsg.slice(blank.index + blank[0].length) : '',
+    headers,
+    wholeMsg,
+  };
+}
+
+// Final responses to the requests sent with a token (MESSAGE, INFO): a
+// promise per token. A response can come before its promise is filed when
+// the request is sent from inside a handler (loop signalling).
+class Responses {
+  constructor() {
+    this._waiting = new Map();
+    this._early = new Map();
+  }
+
+  expect(token) {
+    const result = this._early.get(token);
+    if (result) {
+      this._early.delete(token);
+      return Promise.resolve(result);
+    }
+    return new Promise((resolve) => this._waiting.set(token, resolve));
+  }
+
+  settle(token, result) {
+    const resolve = this._waiting.get(token);
+    if (!resolve) {
+      this._early.set(token, result);
+      return;
+    }
+    this._waiting.delete(token);
+    resolve(result);
+  }
+
+  // The dialog ended first: pjsip will report nothing more.
+  settleAll(result) {
+    for (const resolve of this._waiting.values()) resolve(result);
+    this._waiting.clear();
+  }
+}
+
+module.exports = { parseHeaders, withRequest, messageFromRequest, Responses };

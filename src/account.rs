@@ -44,6 +44,15 @@ pub struct MakeCallOptions {
     pub headers: Option<HashMap<String, String>>,
 }
 
+/// Extra parameters of `sendMessage()`.
+#[napi(object)]
+pub struct SendMessageOptions {
+    /// The body's type; `text/plain` when left out.
+    pub content_type: Option<String>,
+    /// Extra SIP headers for the MESSAGE, name -> value.
+    pub headers: Option<HashMap<String, String>>,
+}
+
 struct AccountState {
     native: pjsip_sys::Account,
     /// The AccountConfig in force (pjsua2 JSON): `modify()` merges into it.
@@ -151,6 +160,38 @@ impl AccountHandle {
         let op = call::call_op(None, None, headers).or_throw(&env)?;
         self.with("makeCall", |s| call::place(&s.native, &destination, &op))
             .or_throw(&env)
+    }
+
+    /// Sends an out-of-dialog MESSAGE; returns the token that its final
+    /// response's `messageStatus` event carries.
+    #[napi]
+    pub fn send_message(
+        &self,
+        env: Env,
+        uri: String,
+        body: String,
+        options: Option<SendMessageOptions>,
+    ) -> napi::Result<f64> {
+        call::check_destination("sendMessage", &uri).or_throw(&env)?;
+        let (content_type, headers) = match options {
+            Some(o) => (o.content_type, o.headers),
+            None => (None, None),
+        };
+        let content_type = content_type.unwrap_or_else(|| "text/plain".to_string());
+        if content_type.is_empty() || content_type.contains(['\r', '\n', '\0']) {
+            return Err(SipsterError::invalid_value(format!(
+                "sendMessage: options.contentType must be a MIME type such as 'text/plain', got '{content_type}'"
+            ))
+            .throw(&env));
+        }
+        let op = call::call_op(None, None, headers).or_throw(&env)?;
+        let token = pjsip_sys::next_key();
+        self.with("sendMessage", |s| {
+            Ok(s.native
+                .send_message(&uri, &content_type, &body, &op, token)?)
+        })
+        .or_throw(&env)?;
+        Ok(token as f64)
     }
 
     #[napi(getter)]

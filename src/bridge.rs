@@ -17,6 +17,13 @@
 //!
 //! The event channel never keeps the process alive: what does is
 //! `keepalive.rs`.
+//!
+//! With the experimental loop signalling (`SIPSTER_SIGNALLING=loop`) pjsip
+//! is polled from this queue too: a `Poll` item runs pjsip's event handling
+//! on the main thread, and the events raised inside go to their handlers at
+//! once, inside pjsip's callback, as in a pjsua2 UAS that answers from its
+//! callback. An event still goes through the queue when an earlier one of
+//! the main thread waits there (order), or after a handler threw.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -96,6 +103,14 @@ struct EventHandlers {
     eof: Handler<(f64,)>,
     /// `transferStatus(callKey, code, reason, isFinal)`
     transfer_status: Handler<TransferStatusArgs>,
+    /// `info(callKey, wholeMsg)`
+    info: Handler<(f64, String)>,
+    /// `infoStatus(callKey, token, code, reason)`
+    info_status: Handler<(f64, f64, i32, String)>,
+    /// `message(accountKey, wholeMsg)`
+    message: Handler<(f64, String)>,
+    /// `messageStatus(accountKey, token, code, reason)`
+    message_status: Handler<(f64, f64, i32, String)>,
 }
 
 fn handler<Args>(handlers: &Object, name: &str) -> Result<Handler<Args>>
@@ -123,6 +138,10 @@ impl EventHandlers {
             dtmf: handler(handlers, "dtmf")?,
             eof: handler(handlers, "eof")?,
             transfer_status: handler(handlers, "transferStatus")?,
+            info: handler(handlers, "info")?,
+            info_status: handler(handlers, "infoStatus")?,
+            message: handler(handlers, "message")?,
+            message_status: handler(handlers, "messageStatus")?,
         })
     }
 }
@@ -132,6 +151,24 @@ thread_local! {
     static HANDLERS: RefCell<Option<Rc<EventHandlers>>> = const { RefCell::new(None) };
     /// When the shim saw the event now being delivered (for the benchmark).
     static DELIVERING_NS: Cell<i64> = const { Cell::new(0) };
+    /// While a `Poll` runs with no JS exception pending: where handlers run.
+    static POLLING: Cell<Option<Env>> = const { Cell::new(None) };
+    /// Events raised on the main thread that wait in the queue.
+    static QUEUED_FROM_MAIN: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Whether pjsip is being polled on this thread now (loop signalling): its
+/// callbacks are on the stack, so the library must not be destroyed here.
+pub fn polling() -> bool {
+    POLLING.with(Cell::get).is_some()
+}
+
+/// What the queue carries.
+enum Delivery {
+    /// An event; `from_main` if raised on the main thread.
+    Event { event: Event, from_main: bool },
+    /// Loop signalling: pjsip has work to do on the main thread.
+    Poll,
 }
 
 /// The shim's timestamp (`nowNs()` clock) of the event whose handler runs
@@ -147,7 +184,11 @@ where
     FnArgs<Args>: JsValuesTupleIntoVec,
 {
     match f.borrow_back(env)?.call(args) {
-        Err(err) if err.status == Status::PendingException => Ok(()),
+        Err(err) if err.status == Status::PendingException => {
+            // No more JS from this poll: the rest goes through the queue.
+            POLLING.with(|p| p.set(None));
+            Ok(())
+        }
         other => other,
     }
 }
@@ -207,31 +248,115 @@ fn deliver(env: &Env, h: &EventHandlers, event: Event) -> Result<()> {
             &h.transfer_status,
             (call_key as f64, code, reason, is_final).into(),
         ),
+        EventKind::Info {
+            call_key,
+            whole_msg,
+        } => call(env, &h.info, (call_key as f64, whole_msg).into()),
+        EventKind::InfoStatus {
+            call_key,
+            token,
+            code,
+            reason,
+        } => call(
+            env,
+            &h.info_status,
+            (call_key as f64, token as f64, code, reason).into(),
+        ),
+        EventKind::Message { account, whole_msg } => {
+            call(env, &h.message, (account as f64, whole_msg).into())
+        }
+        EventKind::MessageStatus {
+            account,
+            token,
+            code,
+            reason,
+        } => call(
+            env,
+            &h.message_status,
+            (account as f64, token as f64, code, reason).into(),
+        ),
     }
 }
 
-/// Builds the sink that pjsip's threads call (it only queues), with the
-/// handlers of `handlers` (an object of functions, see `EventHandlers`).
-pub fn event_sink(env: &Env, handlers: &Object) -> Result<EventSink> {
+/// The handlers of the running library, if any. Not borrowed while JS runs:
+/// a handler may init() again.
+fn current_handlers() -> Option<Rc<EventHandlers>> {
+    HANDLERS.with(|h| h.borrow().clone())
+}
+
+/// An event raised inside a `Poll`: to its handler now, unless an earlier
+/// event of this thread is still queued.
+fn deliver_in_poll(env: &Env, event: Event) -> Option<Event> {
+    if QUEUED_FROM_MAIN.with(Cell::get) > 0 {
+        return Some(event);
+    }
+    if let Some(handlers) = current_handlers() {
+        if let Err(err) = deliver(env, &handlers, event) {
+            // As the queue's callback does with an error: it surfaces as a
+            // JS exception, and the rest of this poll's events are queued.
+            let _ = env.throw_error(&err.reason, None);
+            POLLING.with(|p| p.set(None));
+        }
+    }
+    None
+}
+
+/// The event sink that pjsip's threads call (it never blocks), with the
+/// handlers of `handlers` (an object of functions, see `EventHandlers`),
+/// and what asks for a `Poll` (loop signalling).
+pub fn event_sink(env: &Env, handlers: &Object) -> Result<(EventSink, Box<dyn Fn()>)> {
     let table = EventHandlers::from_object(handlers)?;
     HANDLERS.with(|h| *h.borrow_mut() = Some(Rc::new(table)));
-    // The queue's own JS function does nothing: each event calls its
+    QUEUED_FROM_MAIN.with(|q| q.set(0));
+    // The queue's own JS function does nothing: each item calls its
     // handler from the callback.
     let wake = env.create_function_from_closure::<(), (), _>("sipsterEvents", |_| Ok(()))?;
-    let tsfn: ThreadsafeFunction<Event, (), (), Status, false, true> = wake
-        .build_threadsafe_function::<Event>()
+    let tsfn: ThreadsafeFunction<Delivery, (), (), Status, false, true> = wake
+        .build_threadsafe_function::<Delivery>()
         .callee_handled::<false>()
         .weak::<true>()
-        .build_callback(|ctx| {
-            // Not borrowed while JS runs: a handler may init() again.
-            match HANDLERS.with(|h| h.borrow().clone()) {
-                Some(handlers) => deliver(&ctx.env, &handlers, ctx.value),
-                None => Ok(()),
+        .build_callback(|ctx| match ctx.value {
+            Delivery::Event { event, from_main } => {
+                if from_main {
+                    QUEUED_FROM_MAIN.with(|q| q.set(q.get().saturating_sub(1)));
+                }
+                match current_handlers() {
+                    Some(handlers) => deliver(&ctx.env, &handlers, event),
+                    None => Ok(()),
+                }
+            }
+            Delivery::Poll => {
+                if let Some(thread) = LibraryThread::current() {
+                    POLLING.with(|p| p.set(Some(ctx.env)));
+                    pjsip_sys::loop_poll(&thread);
+                    POLLING.with(|p| p.set(None));
+                }
+                Ok(())
             }
         })?;
-    Ok(Box::new(move |event| {
+    let tsfn = std::sync::Arc::new(tsfn);
+    let queue = tsfn.clone();
+    let sink: EventSink = Box::new(move |event| {
+        let event = match POLLING.with(Cell::get) {
+            Some(env) => match deliver_in_poll(&env, event) {
+                None => return,
+                Some(event) => event,
+            },
+            None => event,
+        };
+        let from_main = LibraryThread::current().is_some();
+        if from_main {
+            QUEUED_FROM_MAIN.with(|q| q.set(q.get() + 1));
+        }
         // Never blocks: the queue is unbounded. After Node began to shut
         // down the event is dropped, which is all that can be done with it.
-        tsfn.call(event, ThreadsafeFunctionCallMode::NonBlocking);
-    }))
+        queue.call(
+            Delivery::Event { event, from_main },
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+    });
+    let request_poll = Box::new(move || {
+        tsfn.call(Delivery::Poll, ThreadsafeFunctionCallMode::NonBlocking);
+    });
+    Ok((sink, request_poll))
 }

@@ -56,6 +56,7 @@ pub(crate) fn interest_of(events: &[String]) -> u32 {
             }
             "dtmf" => mask |= interest::DTMF,
             "transferStatus" => mask |= interest::TRANSFER_STATUS,
+            "info" => mask |= interest::INFO,
             name => {
                 if let Some(state) = STATES.iter().position(|s| *s == name) {
                     mask |= interest::state(state as u32);
@@ -445,6 +446,32 @@ impl CallHandle {
         self.core
             .native("dtmf", |c| c.dial_dtmf(&digits, by_info, duration_ms))
             .or_throw(&env)
+    }
+
+    /// Sends an INFO in the call's dialog; returns the token that its final
+    /// response's `infoStatus` event carries.
+    #[napi]
+    pub fn send_info(
+        &self,
+        env: Env,
+        content_type: String,
+        body: String,
+        headers: Option<HashMap<String, String>>,
+    ) -> napi::Result<f64> {
+        if content_type.is_empty() || content_type.contains(['\r', '\n', '\0']) {
+            return Err(SipsterError::invalid_value(format!(
+                "Call.sendInfo: contentType must be a MIME type such as 'application/json', got '{content_type}'"
+            ))
+            .throw(&env));
+        }
+        let op = call_op(None, None, headers).or_throw(&env)?;
+        let token = pjsip_sys::next_key();
+        self.core
+            .native("sendInfo", |c| {
+                c.send_info(&content_type, &body, &op, token)
+            })
+            .or_throw(&env)?;
+        Ok(token as f64)
     }
 
     #[napi]

@@ -124,10 +124,10 @@ pub fn init(
     }
     apply_options(options).or_throw(env)?;
     let json = endpoint_config_json(&config.unwrap_or(Value::Null)).or_throw(env)?;
-    let sink = bridge::event_sink(env, &handlers)?;
+    let (sink, request_poll) = bridge::event_sink(env, &handlers)?;
     pjsip_sys::lib_init(&json, log_to_dispatch, sink).or_throw(env)?;
     if let Some(thread) = pjsip_sys::LibraryThread::current() {
-        pjsip_sys::lib_attach_loop(&thread);
+        pjsip_sys::lib_attach_loop(&thread, request_poll);
     }
     Ok(())
 }
@@ -142,6 +142,15 @@ pub fn start(env: &Env) -> napi::Result<()> {
 /// destroys the library (libDestroy). Safe to call more than once.
 #[napi]
 pub fn shutdown(env: &Env) -> napi::Result<()> {
+    if bridge::polling() {
+        // Loop signalling: pjsip's callback that runs this handler is on
+        // the stack; destroying pjsua under it would free what it uses.
+        return Err(SipsterError::invalid_state(
+            "shutdown: not from inside an event handler while pjsip runs on this thread \
+             (SIPSTER_SIGNALLING=loop): call it from setImmediate()",
+        )
+        .throw(env));
+    }
     let calls = crate::call::forget_all();
     // Recorders finish their files and streams leave the bridge while the
     // library still runs.

@@ -58,6 +58,27 @@ void ShimAccount::onIncomingCall(OnIncomingCallParam &prm) {
   });
 }
 
+// An out-of-dialog MESSAGE for this account; pjsua has answered it 200.
+void ShimAccount::onInstantMessage(OnInstantMessageParam &prm) {
+  quietly([&] {
+    auto ev = make_event(SIPSTER_EVENT_MESSAGE, key);
+    ev.text = prm.rdata.wholeMsg.c_str();
+    emit(ev);
+  });
+}
+
+// The final response to a MESSAGE of sipster_account_send_message (or
+// pjsip's own 408 when none came).
+void ShimAccount::onInstantMessageStatus(OnInstantMessageStatusParam &prm) {
+  quietly([&] {
+    auto ev = make_event(SIPSTER_EVENT_MESSAGE_STATUS, key);
+    ev.call_key = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(prm.userData));
+    ev.code = prm.code;
+    ev.text = prm.reason.c_str();
+    emit(ev);
+  });
+}
+
 }  // namespace sipster_shim
 
 using namespace sipster_shim;
@@ -203,6 +224,35 @@ void sipster_account_destroy(sipster_account *a) {
     quietly([&] { delete a->account; });
   }
   delete a;
+}
+
+int sipster_account_send_message(sipster_account *a, const char *to, const char *content_type,
+                                 const char *body, const sipster_header *headers,
+                                 size_t header_count, uint64_t token, sipster_error *err) {
+  if (!account_alive(a, err, "Account.sendMessage")) return err->status;
+  return guarded(err, "Account.sendMessage", [&] {
+    SipTxOption option;
+    for (size_t i = 0; i < header_count; ++i) {
+      SipHeader header;
+      header.hName = nonnull(headers[i].name);
+      header.hValue = nonnull(headers[i].value);
+      option.headers.push_back(header);
+    }
+    pjsua_msg_data msg_data;
+    pjsua_msg_data_init(&msg_data);
+    option.toPj(msg_data);  // points into `option`, which outlives the send
+    std::string target = nonnull(to), type = nonnull(content_type), text = nonnull(body);
+    pj_str_t target_str = pj_str(&target[0]), type_str = pj_str(&type[0]);
+    pj_str_t text_str;
+    text_str.ptr = &text[0];
+    text_str.slen = static_cast<pj_ssize_t>(text.size());
+    pj_status_t status =
+        pjsua_im_send(a->account->getId(), &target_str, &type_str, &text_str, &msg_data,
+                      reinterpret_cast<void *>(static_cast<uintptr_t>(token)));
+    if (status == PJSIP_EINVALIDURI || status == PJSIP_EINVALIDREQURI)
+      fail(status, "'" + target + "' is not a valid SIP URI");
+    if (status != PJ_SUCCESS) fail(status, "pjsua_im_send");
+  });
 }
 
 }  // extern "C"

@@ -6,7 +6,7 @@
 
 namespace sipster_shim {
 
-// Registration and incoming calls as events; an incoming call becomes a
+// Registration, incoming calls and MESSAGEs as events; an incoming call becomes a
 // ShimCall handed to the owning thread with the event.
 class ShimAccount : public pj::Account {
  public:
@@ -16,6 +16,8 @@ class ShimAccount : public pj::Account {
   void onRegStarted(pj::OnRegStartedParam &prm) override;
   void onRegState(pj::OnRegStateParam &prm) override;
   void onIncomingCall(pj::OnIncomingCallParam &prm) override;
+  void onInstantMessage(pj::OnInstantMessageParam &prm) override;
+  void onInstantMessageStatus(pj::OnInstantMessageStatusParam &prm) override;
 };
 
 }  // namespace sipster_shim

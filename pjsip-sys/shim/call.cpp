@@ -1,5 +1,7 @@
 // The native call: pjsua2's callbacks turned into events, and the C ABI
 // of sipster_call (see sipster.h for the conventions).
+#include <algorithm>
+
 #include "call.h"
 
 #include <cstring>
@@ -136,6 +138,53 @@ void ShimCall::onCallMediaState(OnCallMediaStateParam &) {
     auto ev = make_event(SIPSTER_EVENT_CALL_MEDIA, key);
     ev.streams = streams.data();
     ev.stream_count = streams.size();
+    emit(ev);
+  });
+}
+
+// INFO in the dialog. One that pjsua did not answer itself (it answers
+// dtmf-relay and media_control+xml) is answered 200 here, instead of the
+// dialog layer's 500, and sent on if JS listens. The final response to one
+// of ours goes out with the token its send was given.
+void ShimCall::onCallTsxState(OnCallTsxStateParam &prm) {
+  quietly([&] {
+    auto *e = static_cast<pjsip_event *>(prm.e.pjEvent);
+    if (!e || e->type != PJSIP_EVENT_TSX_STATE) return;
+    pjsip_transaction *tsx = e->body.tsx_state.tsx;
+    if (!tsx || pjsip_method_cmp(&tsx->method, &pjsip_info_method) != 0) return;
+    if (tsx->role == PJSIP_ROLE_UAS) {
+      if (e->body.tsx_state.type != PJSIP_EVENT_RX_MSG || tsx->status_code >= 200) return;
+      pjsip_rx_data *rdata = e->body.tsx_state.src.rdata;
+      pjsip_tx_data *tdata = nullptr;
+      if (pjsip_endpt_create_response(tsx->endpt, rdata, PJSIP_SC_OK, nullptr, &tdata) ==
+          PJ_SUCCESS)
+        pjsip_tsx_send_msg(tsx, tdata);
+      if ((interest.load() & SIPSTER_INTEREST_INFO) == 0) return;
+      std::string whole(rdata->msg_info.msg_buf, static_cast<size_t>(rdata->msg_info.len));
+      auto ev = make_event(SIPSTER_EVENT_INFO, key);
+      ev.text = whole.c_str();
+      emit(ev);
+      return;
+    }
+    uint64_t token = 0;
+    {
+      std::lock_guard<std::mutex> lock(info_mutex);
+      auto it = info_in_flight.find(tsx);
+      if (it == info_in_flight.end()) {
+        // Its first state: the request of the oldest send still waiting.
+        if (info_unsent.empty() || tsx->status_code >= 200) return;
+        it = info_in_flight.emplace(tsx, info_unsent.front()).first;
+        info_unsent.pop_front();
+      }
+      if (tsx->status_code < 200) return;
+      token = it->second;
+      info_in_flight.erase(it);
+    }
+    std::string reason(tsx->status_text.ptr, static_cast<size_t>(tsx->status_text.slen));
+    auto ev = make_event(SIPSTER_EVENT_INFO_STATUS, key);
+    ev.call_key = token;
+    ev.code = tsx->status_code;
+    ev.text = reason.c_str();
     emit(ev);
   });
 }
@@ -311,6 +360,38 @@ int sipster_call_stats_dump(const sipster_call *c, int with_media, const char *i
   return guarded(err, "Call.getStatsDump", [&] {
     std::string dump = c->call->dump(with_media != 0, nonnull(indent));
     *out = dup_string(dump);
+  });
+}
+
+int sipster_call_send_info(sipster_call *c, const char *content_type, const char *body,
+                           const sipster_header *headers, size_t header_count, uint64_t token,
+                           sipster_error *err) {
+  if (!call_alive(c, err, "Call.sendInfo")) return err->status;
+  return guarded(err, "Call.sendInfo", [&] {
+    CallSendRequestParam prm;
+    prm.method = "INFO";
+    prm.txOption.contentType = nonnull(content_type);
+    prm.txOption.msgBody = nonnull(body);
+    for (size_t i = 0; i < header_count; ++i) {
+      SipHeader header;
+      header.hName = nonnull(headers[i].name);
+      header.hValue = nonnull(headers[i].value);
+      prm.txOption.headers.push_back(header);
+    }
+    ShimCall *call = c->call;
+    {
+      std::lock_guard<std::mutex> lock(call->info_mutex);
+      call->info_unsent.push_back(token);
+    }
+    try {
+      // pjsip reports the new transaction's first state inside this call.
+      call->sendRequest(prm);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(call->info_mutex);
+      auto it = std::find(call->info_unsent.begin(), call->info_unsent.end(), token);
+      if (it != call->info_unsent.end()) call->info_unsent.erase(it);
+      throw;
+    }
   });
 }
 

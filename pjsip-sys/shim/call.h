@@ -2,6 +2,8 @@
 #ifndef SIPSTER_SHIM_CALL_H
 #define SIPSTER_SHIM_CALL_H
 
+#include <deque>
+
 #include "library.h"
 
 namespace sipster_shim {
@@ -42,6 +44,13 @@ class ShimCall : public pj::Call {
   void onCallTransferRequest(pj::OnCallTransferRequestParam &prm) override;
   void onCallReplaceRequest(pj::OnCallReplaceRequestParam &prm) override;
   void onCallTransferStatus(pj::OnCallTransferStatusParam &prm) override;
+  void onCallTsxState(pj::OnCallTsxStateParam &prm) override;
+
+  // INFO requests sent by sipster_call_send_info: tokens waiting for their
+  // transaction, then by transaction until the final response.
+  std::mutex info_mutex;
+  std::deque<uint64_t> info_unsent;
+  std::map<const void *, uint64_t> info_in_flight;
 };
 
 }  // namespace sipster_shim

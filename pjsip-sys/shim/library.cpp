@@ -343,10 +343,14 @@ void sipster_set_options(uint32_t media_timeout_ms, int admission_guard) {
   set_admission_guard(admission_guard != 0);
 }
 
-void sipster_lib_attach_loop(void) {
+int sipster_lib_attach_loop(sipster_poll_request request_poll) {
   Library *lib = current_library();
-  if (lib && lib->loop_signalling) loop_signalling_attach();
+  if (!lib || !lib->loop_signalling || !request_poll) return 0;
+  loop_signalling_attach(request_poll);
+  return 1;
 }
+
+void sipster_loop_poll(void) { loop_signalling_poll(); }
 
 int sipster_lib_start(sipster_error *err) {
   if (!library_ready(err)) return err->status;

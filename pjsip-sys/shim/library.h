@@ -79,8 +79,10 @@ void emit(sipster_event &ev);
 // SIPSTER_SIGNALLING=loop, on Node's main thread.
 bool loop_signalling_requested();
 bool loop_signalling_active();
-// From the thread that initialised the library: polls on its libuv loop.
-void loop_signalling_attach();
+// From the thread that initialised the library: watches pjsip on its libuv
+// loop, and asks `request_poll` to have loop_signalling_poll() run.
+void loop_signalling_attach(sipster_poll_request request_poll);
+void loop_signalling_poll();
 // Watches the transport's UDP socket; its descriptor, or -1.
 int loop_signalling_watch_udp(const pjsua_transport_info &info);
 void loop_signalling_unwatch(int fd);

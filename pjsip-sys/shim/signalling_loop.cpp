@@ -1,9 +1,10 @@
 // Experimental: pjsip's signalling on Node's own thread (SIPSTER_SIGNALLING=loop,
 // on Linux, when the library is initialised on Node's main thread).
 //
-// pjsua then runs no worker thread. libuv watches each UDP SIP socket and
-// calls pjsua_handle_events(0) on the loop thread when one is readable, so
-// pjsip's callbacks run on the thread that runs the JS handlers, as in a
+// pjsua then runs no worker thread. libuv watches each UDP SIP socket; when
+// one is readable (or a pjsip timer is due) the owner is asked to poll, and
+// polls (sipster_loop_poll, pjsua_handle_events(0)) where JS may run: pjsip's
+// callbacks then call the JS handlers at once, on their own thread, as in a
 // pjsua2 Python UAS that polls libHandleEvents(). A uv timer follows pjsip's
 // timer heap; it wakes at least every kSafetyNetMs, which also services any
 // socket of pjsip's ioqueue that is not watched here. Media keeps its own
@@ -23,10 +24,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <thread>
+#include <vector>
 
 #include "library.h"
 
@@ -66,15 +69,26 @@ std::map<int, uv_handle *> g_polls;  // loop thread only
 std::thread g_fallback_worker;
 std::atomic<bool> g_fallback_stop{false};
 
-void poll_pjsip() {
-  if (!current_library()) return;
-  // pjsip takes up to 16 ready sockets per poll; a burst may need more.
-  for (int i = 0; i < 64 && pjsua_handle_events(0) > 0; i++) {
-  }
+// Who runs the poll: the owner (Rust) is asked, and calls
+// sipster_loop_poll() from where JS may run, so that pjsip's callbacks can
+// call the JS handlers at once. Loop thread only.
+sipster_poll_request g_request_poll = nullptr;
+bool g_poll_requested = false;
+std::vector<uv_handle *> g_paused;  // readable sockets waiting for that poll
+
+void request_poll() {
+  if (g_poll_requested || !g_request_poll) return;
+  g_poll_requested = true;
+  g_request_poll();
 }
 
-void on_readable(uv_handle *, int, int) { poll_pjsip(); }
-void on_timer(uv_handle *) { poll_pjsip(); }
+// libuv's poll is level-triggered: a socket stays unwatched until pjsip has read it.
+void on_readable(uv_handle *poll, int, int) {
+  uv_poll_stop(poll);
+  g_paused.push_back(poll);
+  request_poll();
+}
+void on_timer(uv_handle *) { request_poll(); }
 
 // Right before libuv blocks: wake for pjsip's next timer. Timers that other
 // threads schedule meanwhile are met by the safety net.
@@ -137,8 +151,10 @@ bool loop_signalling_requested() {
 
 bool loop_signalling_active() { return g_loop != nullptr; }
 
-void loop_signalling_attach() {
+void loop_signalling_attach(sipster_poll_request request_poll) {
   if (g_loop) return;
+  g_request_poll = request_poll;
+  g_poll_requested = false;
   g_loop = uv_default_loop();
   // Unreferenced: signalling alone never keeps Node running (ref() does).
   g_timer = new_handle(kUvTimer);
@@ -170,6 +186,7 @@ int loop_signalling_watch_udp(const pjsua_transport_info &info) {
 void loop_signalling_unwatch(int fd) {
   auto it = g_polls.find(fd);
   if (it == g_polls.end()) return;
+  g_paused.erase(std::remove(g_paused.begin(), g_paused.end(), it->second), g_paused.end());
   uv_poll_stop(it->second);
   close_handle(it->second);
   g_polls.erase(it);
@@ -201,6 +218,19 @@ void loop_signalling_detach() {
   g_timer = nullptr;
   g_prepare = nullptr;
   g_loop = nullptr;
+  g_request_poll = nullptr;
+}
+
+void loop_signalling_poll() {
+  if (!g_loop) return;
+  g_poll_requested = false;
+  if (current_library()) {
+    // pjsip takes up to 16 ready sockets per poll; a burst may need more.
+    for (int i = 0; i < 64 && pjsua_handle_events(0) > 0; i++) {
+    }
+  }
+  for (uv_handle *poll : g_paused) uv_poll_start(poll, kUvReadable, on_readable);
+  g_paused.clear();
 }
 
 }  // namespace sipster_shim

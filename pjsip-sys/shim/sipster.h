@@ -128,8 +128,14 @@ typedef enum sipster_event_kind {
   SIPSTER_EVENT_CALL_MEDIA,     /* source = call key, streams */
   SIPSTER_EVENT_DTMF,           /* source = call key, text = digit */
   SIPSTER_EVENT_PLAYER_EOF,     /* source = player key */
-  SIPSTER_EVENT_TRANSFER_STATUS /* source = call key, code = SIP status of the NOTIFY'd progress,
+  SIPSTER_EVENT_TRANSFER_STATUS, /* source = call key, code = SIP status of the NOTIFY'd progress,
                                    flag = final */
+  SIPSTER_EVENT_MESSAGE,         /* source = account, text = the MESSAGE as received (answered 200) */
+  SIPSTER_EVENT_MESSAGE_STATUS,  /* source = account, call_key = the send's token, code = final
+                                    status, text = reason */
+  SIPSTER_EVENT_INFO,            /* source = call key, text = the INFO as received (answered 200) */
+  SIPSTER_EVENT_INFO_STATUS      /* source = call key, call_key = the send's token, code = final
+                                    status, text = reason */
 } sipster_event_kind;
 
 typedef struct sipster_event {
@@ -225,6 +231,11 @@ int sipster_account_set_registration(sipster_account *a, int renew, sipster_erro
 int sipster_account_set_transport(sipster_account *a, const sipster_transport *t,
                                   sipster_error *err);
 int sipster_account_set_default(sipster_account *a, sipster_error *err);
+/* Sends an out-of-dialog MESSAGE to `to`; its final response (or pjsip's
+ * 408) comes as SIPSTER_EVENT_MESSAGE_STATUS with call_key = token. */
+int sipster_account_send_message(sipster_account *a, const char *to, const char *content_type,
+                                 const char *body, const sipster_header *headers,
+                                 size_t header_count, uint64_t token, sipster_error *err);
 int sipster_account_is_default(const sipster_account *a);
 int sipster_account_is_valid(const sipster_account *a);
 /* Places a call; the new call reports events under `call_key`. */
@@ -241,6 +252,7 @@ void sipster_account_destroy(sipster_account *a);
 #define SIPSTER_INTEREST_STATE(state) (1u << (state)) /* pjsip_inv_state */
 #define SIPSTER_INTEREST_DTMF (1u << 8)
 #define SIPSTER_INTEREST_TRANSFER_STATUS (1u << 9)
+#define SIPSTER_INTEREST_INFO (1u << 10)
 #define SIPSTER_INTEREST_ALL 0xffffffffu
 void sipster_call_set_interest(sipster_call *c, uint32_t mask);
 
@@ -262,6 +274,11 @@ int sipster_call_transfer(sipster_call *c, const char *dest_uri, const sipster_c
  * duration_ms 0 = pjsua's default. */
 int sipster_call_dial_dtmf(sipster_call *c, const char *digits, int method_info,
                            uint32_t duration_ms, sipster_error *err);
+/* Sends an INFO in the call's dialog with this body and headers; its final
+ * response comes as SIPSTER_EVENT_INFO_STATUS with call_key = token. */
+int sipster_call_send_info(sipster_call *c, const char *content_type, const char *body,
+                           const sipster_header *headers, size_t header_count, uint64_t token,
+                           sipster_error *err);
 /* Once the call has ended: its getStatsDump() text as captured at the end,
  * indent "", or NULL before the end. Free with sipster_string_free. */
 char *sipster_call_final_stats(const sipster_call *c, int with_media);
@@ -342,10 +359,16 @@ int sipster_conf_signal_level(int32_t slot, uint32_t *tx_level, uint32_t *rx_lev
                               sipster_error *err);
 
 /* Experimental: when the library was initialised with SIPSTER_SIGNALLING=loop
- * in the environment, on Node's main thread (Linux), pjsip's signalling is
- * polled on that thread's libuv loop from now on. Otherwise nothing
- * happens. Call it on that thread, right after sipster_lib_init. */
-void sipster_lib_attach_loop(void);
+ * in the environment, on Node's main thread (Linux), pjsua runs no worker
+ * thread and this watches pjsip's sockets and timers on that thread's libuv
+ * loop instead: when there is something to do it calls request_poll() (on
+ * that thread), and the owner then calls sipster_loop_poll() there, from
+ * where its event sink may run JS. Call it right after sipster_lib_init, on
+ * the same thread. Returns 1 if signalling now runs on the loop, 0 if pjsua
+ * keeps its worker thread. */
+typedef void (*sipster_poll_request)(void);
+int sipster_lib_attach_loop(sipster_poll_request request_poll);
+void sipster_loop_poll(void);
 
 #ifdef __cplusplus
 }

@@ -87,6 +87,30 @@ pub enum EventKind {
         is_final: bool,
         reason: String,
     },
+    /// An INFO in a call's dialog, answered 200 already.
+    Info {
+        call_key: u64,
+        whole_msg: String,
+    },
+    /// The final response to `Call::send_info`'s INFO `token`.
+    InfoStatus {
+        call_key: u64,
+        token: u64,
+        code: i32,
+        reason: String,
+    },
+    /// An out-of-dialog MESSAGE, answered 200 already.
+    Message {
+        account: u64,
+        whole_msg: String,
+    },
+    /// The final response to `Account::send_message`'s MESSAGE `token`.
+    MessageStatus {
+        account: u64,
+        token: u64,
+        code: i32,
+        reason: String,
+    },
 }
 
 pub struct Event {
@@ -162,6 +186,26 @@ impl Event {
                 call_key: raw.source,
                 code: raw.code,
                 is_final: raw.flag != 0,
+                reason: owned(raw.text),
+            },
+            SIPSTER_EVENT_INFO => EventKind::Info {
+                call_key: raw.source,
+                whole_msg: owned(raw.text),
+            },
+            SIPSTER_EVENT_INFO_STATUS => EventKind::InfoStatus {
+                call_key: raw.source,
+                token: raw.call_key,
+                code: raw.code,
+                reason: owned(raw.text),
+            },
+            SIPSTER_EVENT_MESSAGE => EventKind::Message {
+                account: raw.source,
+                whole_msg: owned(raw.text),
+            },
+            SIPSTER_EVENT_MESSAGE_STATUS => EventKind::MessageStatus {
+                account: raw.source,
+                token: raw.call_key,
+                code: raw.code,
                 reason: owned(raw.text),
             },
         };

@@ -328,11 +328,41 @@ pub fn lib_init(config_json: &str, log_to_sink: bool, sink: EventSink) -> Result
     result
 }
 
+thread_local! {
+    /// What `lib_attach_loop` was given (library thread only).
+    static POLL_REQUEST: std::cell::RefCell<Option<Box<dyn Fn()>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+unsafe extern "C" fn request_poll_trampoline() {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        POLL_REQUEST.with(|request| {
+            if let Some(request) = request.borrow().as_ref() {
+                request()
+            }
+        })
+    }));
+}
+
 /// Experimental: with `SIPSTER_SIGNALLING=loop` set at init on Node's main
-/// thread, pjsip's signalling is polled on that thread's libuv loop from
-/// now on; the token proves this runs on the library's thread.
-pub fn lib_attach_loop(_on: &events::LibraryThread) {
-    unsafe { ffi::sipster_lib_attach_loop() }
+/// thread, pjsua runs no worker thread and pjsip's sockets and timers are
+/// watched on that thread's libuv loop: when there is work, `request_poll`
+/// is called (on this thread), and its owner then calls `loop_poll` where
+/// its event sink may run JS. Returns whether signalling now runs on the
+/// loop (else pjsua keeps its worker and `request_poll` is never called).
+pub fn lib_attach_loop(_on: &events::LibraryThread, request_poll: Box<dyn Fn()>) -> bool {
+    POLL_REQUEST.with(|r| *r.borrow_mut() = Some(request_poll));
+    let attached = unsafe { ffi::sipster_lib_attach_loop(Some(request_poll_trampoline)) } != 0;
+    if !attached {
+        POLL_REQUEST.with(|r| r.borrow_mut().take());
+    }
+    attached
+}
+
+/// Handles what pjsip has to do now (see `lib_attach_loop`); its callbacks
+/// run inside, on this thread.
+pub fn loop_poll(_on: &events::LibraryThread) {
+    unsafe { ffi::sipster_loop_poll() }
 }
 
 pub fn lib_start() -> Result<()> {
@@ -547,6 +577,34 @@ impl Account {
             NonNull::new(out).expect("shim returned success without a call"),
         ))
     }
+
+    /// Sends an out-of-dialog MESSAGE with the headers of `op`; its final
+    /// response comes as `EventKind::MessageStatus` with this `token`.
+    pub fn send_message(
+        &self,
+        to: &str,
+        content_type: &str,
+        body: &str,
+        op: &CallOp,
+        token: u64,
+    ) -> Result<()> {
+        let to = c_string("uri", to)?;
+        let content_type = c_string("contentType", content_type)?;
+        let body = c_string("body", body)?;
+        let op = op.lower()?;
+        check(|err| unsafe {
+            ffi::sipster_account_send_message(
+                self.0.as_ptr(),
+                to.as_ptr(),
+                content_type.as_ptr(),
+                body.as_ptr(),
+                op.raw.headers,
+                op.raw.header_count,
+                token,
+                err,
+            )
+        })
+    }
 }
 
 impl Drop for Account {
@@ -575,6 +633,7 @@ pub mod interest {
     pub const ALL: u32 = ffi::SIPSTER_INTEREST_ALL;
     pub const DTMF: u32 = ffi::SIPSTER_INTEREST_DTMF;
     pub const TRANSFER_STATUS: u32 = ffi::SIPSTER_INTEREST_TRANSFER_STATUS;
+    pub const INFO: u32 = ffi::SIPSTER_INTEREST_INFO;
 
     /// The bit of a pjsip_inv_state.
     pub const fn state(state: u32) -> u32 {
@@ -623,6 +682,25 @@ impl Call {
                 digits.as_ptr(),
                 i32::from(by_info),
                 duration_ms,
+                err,
+            )
+        })
+    }
+
+    /// Sends an INFO with this body and the headers of `op`; its final
+    /// response comes as `EventKind::InfoStatus` with this `token`.
+    pub fn send_info(&self, content_type: &str, body: &str, op: &CallOp, token: u64) -> Result<()> {
+        let content_type = c_string("contentType", content_type)?;
+        let body = c_string("body", body)?;
+        let op = op.lower()?;
+        check(|err| unsafe {
+            ffi::sipster_call_send_info(
+                self.0.as_ptr(),
+                content_type.as_ptr(),
+                body.as_ptr(),
+                op.raw.headers,
+                op.raw.header_count,
+                token,
                 err,
             )
         })
