@@ -163,7 +163,9 @@ pub fn polling() -> bool {
     POLLING.with(Cell::get).is_some()
 }
 
-/// What the queue carries.
+/// What the queue carries. Not boxed: a `Poll` is rare, and boxing every
+/// event would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 enum Delivery {
     /// An event; `from_main` if raised on the main thread.
     Event { event: Event, from_main: bool },
