@@ -20,13 +20,15 @@
 //!
 //! With the experimental loop signalling (`SIPSTER_SIGNALLING=loop`) pjsip
 //! is polled from this queue too: a `Poll` item runs pjsip's event handling
-//! on the main thread, and the events raised inside go to their handlers at
-//! once, inside pjsip's callback, as in a pjsua2 UAS that answers from its
-//! callback. An event still goes through the queue when an earlier one of
-//! the main thread waits there (order), or after a handler threw.
+//! on the main thread, and the events raised inside are delivered right
+//! after it, in the same turn of the loop. Not inside pjsip's callbacks: a
+//! handler may then do anything, `shutdown()` and `process.exit()` included.
+//! An event still goes through the queue when an earlier one of the main
+//! thread waits there (order).
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::sync::{Arc, Weak};
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -151,16 +153,29 @@ thread_local! {
     static HANDLERS: RefCell<Option<Rc<EventHandlers>>> = const { RefCell::new(None) };
     /// When the shim saw the event now being delivered (for the benchmark).
     static DELIVERING_NS: Cell<i64> = const { Cell::new(0) };
-    /// While a `Poll` runs with no JS exception pending: where handlers run.
-    static POLLING: Cell<Option<Env>> = const { Cell::new(None) };
+    /// While a `Poll` runs: the events it raised, delivered after it.
+    static POLL_BATCH: RefCell<Option<Vec<Event>>> = const { RefCell::new(None) };
     /// Events raised on the main thread that wait in the queue.
     static QUEUED_FROM_MAIN: Cell<usize> = const { Cell::new(0) };
+    /// The queue, for what a `Poll` could not deliver (weak: the library's
+    /// sink owns it).
+    static QUEUE: RefCell<Weak<EventQueue>> = const { RefCell::new(Weak::new()) };
 }
 
-/// Whether pjsip is being polled on this thread now (loop signalling): its
-/// callbacks are on the stack, so the library must not be destroyed here.
-pub fn polling() -> bool {
-    POLLING.with(Cell::get).is_some()
+type EventQueue = ThreadsafeFunction<Delivery, (), (), Status, false, true>;
+
+/// Queues `event`, counting it if it was raised on the main thread.
+fn enqueue(queue: &EventQueue, event: Event) {
+    let from_main = LibraryThread::current().is_some();
+    if from_main {
+        QUEUED_FROM_MAIN.with(|q| q.set(q.get() + 1));
+    }
+    // Never blocks: the queue is unbounded. After Node began to shut down
+    // the event is dropped, which is all that can be done with it.
+    queue.call(
+        Delivery::Event { event, from_main },
+        ThreadsafeFunctionCallMode::NonBlocking,
+    );
 }
 
 /// What the queue carries. Not boxed: a `Poll` is rare, and boxing every
@@ -180,19 +195,13 @@ pub fn delivering_event_ns() -> i64 {
 }
 
 /// Calls `f` with `args`. A handler that throws leaves its exception
-/// pending, and Node reports it as uncaught once this event is done.
+/// pending (`Status::PendingException`), and Node reports it as uncaught
+/// once the queue's callback returns.
 fn call<Args>(env: &Env, f: &Handler<Args>, args: FnArgs<Args>) -> Result<()>
 where
     FnArgs<Args>: JsValuesTupleIntoVec,
 {
-    match f.borrow_back(env)?.call(args) {
-        Err(err) if err.status == Status::PendingException => {
-            // No more JS from this poll: the rest goes through the queue.
-            POLLING.with(|p| p.set(None));
-            Ok(())
-        }
-        other => other,
-    }
+    f.borrow_back(env)?.call(args)
 }
 
 /// Runs on the main thread, in pjsip's order: applies the event to the
@@ -286,21 +295,32 @@ fn current_handlers() -> Option<Rc<EventHandlers>> {
     HANDLERS.with(|h| h.borrow().clone())
 }
 
-/// An event raised inside a `Poll`: to its handler now, unless an earlier
-/// event of this thread is still queued.
-fn deliver_in_poll(env: &Env, event: Event) -> Option<Event> {
-    if QUEUED_FROM_MAIN.with(Cell::get) > 0 {
-        return Some(event);
-    }
-    if let Some(handlers) = current_handlers() {
-        if let Err(err) = deliver(env, &handlers, event) {
-            // As the queue's callback does with an error: it surfaces as a
-            // JS exception, and the rest of this poll's events are queued.
-            let _ = env.throw_error(&err.reason, None);
-            POLLING.with(|p| p.set(None));
+/// Loop signalling: runs pjsip's pending work on this thread, then the
+/// handlers of the events it raised, in order. A handler that throws
+/// leaves its exception pending (Node reports it once this callback
+/// returns), and the events after it go through the queue.
+fn poll_and_deliver(env: &Env, thread: &LibraryThread) -> Result<()> {
+    POLL_BATCH.with(|b| *b.borrow_mut() = Some(Vec::new()));
+    pjsip_sys::loop_poll(thread);
+    let batch = POLL_BATCH
+        .with(|b| b.borrow_mut().take())
+        .unwrap_or_default();
+    let mut events = batch.into_iter();
+    for event in events.by_ref() {
+        let Some(handlers) = current_handlers() else {
+            return Ok(());
+        };
+        match deliver(env, &handlers, event) {
+            Err(err) if err.status == Status::PendingException => break,
+            other => other?,
         }
     }
-    None
+    if let Some(queue) = QUEUE.with(|q| q.borrow().upgrade()) {
+        for event in events {
+            enqueue(&queue, event);
+        }
+    }
+    Ok(())
 }
 
 /// The event sink that pjsip's threads call (it never blocks), with the
@@ -313,49 +333,53 @@ pub fn event_sink(env: &Env, handlers: &Object) -> Result<(EventSink, Box<dyn Fn
     // The queue's own JS function does nothing: each item calls its
     // handler from the callback.
     let wake = env.create_function_from_closure::<(), (), _>("sipsterEvents", |_| Ok(()))?;
-    let tsfn: ThreadsafeFunction<Delivery, (), (), Status, false, true> = wake
+    let tsfn: EventQueue = wake
         .build_threadsafe_function::<Delivery>()
         .callee_handled::<false>()
         .weak::<true>()
-        .build_callback(|ctx| match ctx.value {
-            Delivery::Event { event, from_main } => {
-                if from_main {
-                    QUEUED_FROM_MAIN.with(|q| q.set(q.get().saturating_sub(1)));
+        .build_callback(|ctx| {
+            let delivered = match ctx.value {
+                Delivery::Event { event, from_main } => {
+                    if from_main {
+                        QUEUED_FROM_MAIN.with(|q| q.set(q.get().saturating_sub(1)));
+                    }
+                    match current_handlers() {
+                        Some(handlers) => deliver(&ctx.env, &handlers, event),
+                        None => Ok(()),
+                    }
                 }
-                match current_handlers() {
-                    Some(handlers) => deliver(&ctx.env, &handlers, event),
+                Delivery::Poll => match LibraryThread::current() {
+                    Some(thread) => poll_and_deliver(&ctx.env, &thread),
                     None => Ok(()),
-                }
-            }
-            Delivery::Poll => {
-                if let Some(thread) = LibraryThread::current() {
-                    POLLING.with(|p| p.set(Some(ctx.env)));
-                    pjsip_sys::loop_poll(&thread);
-                    POLLING.with(|p| p.set(None));
-                }
-                Ok(())
+                },
+            };
+            match delivered {
+                // Left pending: Node reports it as uncaught when this returns.
+                Err(err) if err.status == Status::PendingException => Ok(()),
+                other => other,
             }
         })?;
-    let tsfn = std::sync::Arc::new(tsfn);
+    let tsfn = Arc::new(tsfn);
+    QUEUE.with(|q| *q.borrow_mut() = Arc::downgrade(&tsfn));
     let queue = tsfn.clone();
     let sink: EventSink = Box::new(move |event| {
-        let event = match POLLING.with(Cell::get) {
-            Some(env) => match deliver_in_poll(&env, event) {
+        // Raised inside a Poll: delivered right after it, unless an earlier
+        // event of this thread still waits in the queue.
+        let event = if QUEUED_FROM_MAIN.with(Cell::get) == 0 {
+            match POLL_BATCH.with(|b| match b.borrow_mut().as_mut() {
+                Some(batch) => {
+                    batch.push(event);
+                    None
+                }
+                None => Some(event),
+            }) {
                 None => return,
                 Some(event) => event,
-            },
-            None => event,
+            }
+        } else {
+            event
         };
-        let from_main = LibraryThread::current().is_some();
-        if from_main {
-            QUEUED_FROM_MAIN.with(|q| q.set(q.get() + 1));
-        }
-        // Never blocks: the queue is unbounded. After Node began to shut
-        // down the event is dropped, which is all that can be done with it.
-        queue.call(
-            Delivery::Event { event, from_main },
-            ThreadsafeFunctionCallMode::NonBlocking,
-        );
+        enqueue(&queue, event);
     });
     let request_poll = Box::new(move || {
         tsfn.call(Delivery::Poll, ThreadsafeFunctionCallMode::NonBlocking);

@@ -142,15 +142,6 @@ pub fn start(env: &Env) -> napi::Result<()> {
 /// destroys the library (libDestroy). Safe to call more than once.
 #[napi]
 pub fn shutdown(env: &Env) -> napi::Result<()> {
-    if bridge::polling() {
-        // Loop signalling: pjsip's callback that runs this handler is on
-        // the stack; destroying pjsua under it would free what it uses.
-        return Err(SipsterError::invalid_state(
-            "shutdown: not from inside an event handler while pjsip runs on this thread \
-             (SIPSTER_SIGNALLING=loop): call it from setImmediate()",
-        )
-        .throw(env));
-    }
     let calls = crate::call::forget_all();
     // Recorders finish their files and streams leave the bridge while the
     // library still runs.

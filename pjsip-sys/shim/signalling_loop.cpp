@@ -3,9 +3,10 @@
 //
 // pjsua then runs no worker thread. libuv watches each UDP SIP socket; when
 // one is readable (or a pjsip timer is due) the owner is asked to poll, and
-// polls (sipster_loop_poll, pjsua_handle_events(0)) where JS may run: pjsip's
-// callbacks then call the JS handlers at once, on their own thread, as in a
-// pjsua2 Python UAS that polls libHandleEvents(). A uv timer follows pjsip's
+// polls (sipster_loop_poll, pjsua_handle_events(0)) from where JS may run,
+// so the events pjsip raises reach their JS handlers in the same turn of
+// the loop, on the same thread, as in a pjsua2 Python UAS that polls
+// libHandleEvents(). A uv timer follows pjsip's
 // timer heap; it wakes at least every kSafetyNetMs, which also services any
 // socket of pjsip's ioqueue that is not watched here. Media keeps its own
 // ioqueue and thread (MediaConfig.hasIoqueue).
@@ -70,8 +71,8 @@ std::thread g_fallback_worker;
 std::atomic<bool> g_fallback_stop{false};
 
 // Who runs the poll: the owner (Rust) is asked, and calls
-// sipster_loop_poll() from where JS may run, so that pjsip's callbacks can
-// call the JS handlers at once. Loop thread only.
+// sipster_loop_poll() from where JS may run (libuv's own callbacks are not
+// such a place). Loop thread only.
 sipster_poll_request g_request_poll = nullptr;
 bool g_poll_requested = false;
 std::vector<uv_handle *> g_paused;  // readable sockets waiting for that poll

@@ -363,7 +363,7 @@ int sipster_conf_signal_level(int32_t slot, uint32_t *tx_level, uint32_t *rx_lev
  * thread and this watches pjsip's sockets and timers on that thread's libuv
  * loop instead: when there is something to do it calls request_poll() (on
  * that thread), and the owner then calls sipster_loop_poll() there, from
- * where its event sink may run JS. Call it right after sipster_lib_init, on
+ * where it can run JS after the poll. Call it right after sipster_lib_init, on
  * the same thread. Returns 1 if signalling now runs on the loop, 0 if pjsua
  * keeps its worker thread. */
 typedef void (*sipster_poll_request)(void);

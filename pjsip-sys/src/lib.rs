@@ -347,8 +347,8 @@ unsafe extern "C" fn request_poll_trampoline() {
 /// Experimental: with `SIPSTER_SIGNALLING=loop` set at init on Node's main
 /// thread, pjsua runs no worker thread and pjsip's sockets and timers are
 /// watched on that thread's libuv loop: when there is work, `request_poll`
-/// is called (on this thread), and its owner then calls `loop_poll` where
-/// its event sink may run JS. Returns whether signalling now runs on the
+/// is called (on this thread), and its owner then calls `loop_poll` from
+/// where it can run JS afterwards. Returns whether signalling now runs on the
 /// loop (else pjsua keeps its worker and `request_poll` is never called).
 pub fn lib_attach_loop(_on: &events::LibraryThread, request_poll: Box<dyn Fn()>) -> bool {
     POLL_REQUEST.with(|r| *r.borrow_mut() = Some(request_poll));
