@@ -1024,8 +1024,13 @@ export class Call extends EventEmitter {
   reinvite(options?: CallOptions): void;
   /** Sends an UPDATE request. */
   update(options?: CallOptions): void;
-  /** Asks the peer to call `destination` instead (REFER); progress arrives as `transferStatus`. */
-  transfer(destination: string, options?: CallOptions): void;
+  /**
+   * Asks the peer to call `destination` instead (REFER); progress arrives as
+   * `transferStatus`. A URI makes a blind transfer; *new*: another `Call`
+   * makes an attended one, a REFER whose Refer-To replaces that call's
+   * dialog (RFC 3891 Replaces with its Call-ID and tags).
+   */
+  transfer(destination: string | Call, options?: CallOptions): void;
   /**
    * Sends DTMF digits (`0-9`, `*`, `#`, `A-D`): as RFC 2833 events in the
    * audio (the default; needs the call's `media`), or with

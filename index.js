@@ -531,9 +531,15 @@ class Call extends EventEmitter {
     this._native.update(options);
   }
 
+  // A URI: blind transfer. Another Call (new): attended transfer, a REFER
+  // whose Refer-To replaces that call's dialog.
   transfer(destination, options) {
-    check('destination', destination, 'string');
     checkHeaders('options', options);
+    if (destination instanceof Call) {
+      this._native.transferReplaces(destination._native, options);
+      return;
+    }
+    check('destination', destination, 'string');
     this._native.transfer(destination, options);
   }
 

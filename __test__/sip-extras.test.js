@@ -228,6 +228,32 @@ test('call.sendInfo() sends an INFO in the dialog and settles with the final res
   await assert.rejects(call.sendInfo({ contentType: 'text/plain' }), { code: 'ERR_SIPSTER_STATE' });
 });
 
+// ---- attended transfer -----------------------------------------------------------
+
+test('transfer(otherCall) sends a REFER whose Refer-To replaces the other call (Call-ID, to-tag, from-tag)', { timeout: 30000 }, async () => {
+  const a = await callSipp('uas_answer.xml');
+  const b = await callSipp('uas_answer.xml');
+  await Promise.all([a.events.waitFor('confirmed'), b.events.waitFor('confirmed')]);
+  const bInfo = b.call.getInfo();
+  a.call.transfer(b.call);
+  const [code, , isFinal] = await a.events.waitFor('transferStatus', (c, r, fin) => fin);
+  assert.equal(isFinal, true);
+  assert.equal(code, 200, 'SIPp reports the transfer done');
+  assert.throws(() => a.call.transfer(a.call), /cannot replace itself/);
+  a.call.hangup();
+  b.call.hangup();
+  await Promise.all([a.events.waitFor('disconnected'), b.events.waitFor('disconnected')]);
+  const [refer] = findMessages(await received(a.sipp), { method: 'REFER' });
+  const bMessages = await received(b.sipp);
+  const referTo = decodeURIComponent(refer.headers['refer-to'][0]);
+  const [bInvite] = findMessages(bMessages, { method: 'INVITE' });
+  const ourTag = /;tag=([^;>\s]+)/.exec(bInvite.headers.from[0])[1];
+  assert.match(referTo, /^<?sip:callee@127\.0\.0\.1:\d+\?(.*&)?Replaces=/, referTo);
+  assert.ok(referTo.includes(`Replaces=${bInfo.callId}`), `Refer-To: ${referTo}`);
+  assert.ok(referTo.includes(`from-tag=${ourTag}`), `Refer-To: ${referTo}`);
+  assert.match(referTo, /to-tag=\d+SIPpTag01/, `Refer-To: ${referTo}`);
+});
+
 // ---- hangup() and answer() -----------------------------------------------------
 
 test('hangup() without a code: CANCEL for an outgoing call that rings, reported as 487', { timeout: 30000 }, async () => {

@@ -379,5 +379,15 @@ function rejected(account: Account, ongoing: Call, media: Media, other: Transpor
   sipster.init({}, { mediaTimeoutSec: '30' });
   // @ts-expect-error unknown config kind
   sipster.defaultConfig('CallConfig');
+  // @ts-expect-error not a DTMF method
+  ongoing.dtmf('1', { method: 'inband' });
+  // @ts-expect-error waitFor() takes a call state
+  void ongoing.waitFor('answered');
 }
 void rejected;
+
+// An attended transfer: the caller of `first` is connected to the callee of
+// `consult`, whose dialog the REFER's Replaces names.
+export function attendedTransfer(first: Call, consult: Call): void {
+  first.transfer(consult, { headers: { 'X-Transfer': 'attended' } });
+}

@@ -417,6 +417,28 @@ impl CallHandle {
             .or_throw(&env)
     }
 
+    /// Attended transfer: asks this call's peer to call `other`'s peer with
+    /// a Replaces of `other`'s dialog.
+    #[napi]
+    pub fn transfer_replaces(
+        &self,
+        env: Env,
+        other: &CallHandle,
+        options: Option<CallOpOptions>,
+    ) -> napi::Result<()> {
+        let op = headers_op(options).or_throw(&env)?;
+        let other_native = other.core.native.borrow();
+        let Some(other_native) = other_native.as_ref() else {
+            return Err(SipsterError::invalid_state(
+                "Call.transfer: the call to be replaced has ended",
+            )
+            .throw(&env));
+        };
+        self.core
+            .native("transfer", |c| c.transfer_replaces(other_native, &op))
+            .or_throw(&env)
+    }
+
     /// Sends DTMF digits, in the RTP stream (RFC 2833, the default) or as
     /// SIP INFO requests (`method: 'info'`).
     #[napi]

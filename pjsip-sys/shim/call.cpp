@@ -335,6 +335,20 @@ int sipster_call_transfer(sipster_call *c, const char *dest_uri, const sipster_c
   });
 }
 
+int sipster_call_transfer_replaces(sipster_call *c, const sipster_call *other,
+                                   const sipster_call_op *op, sipster_error *err) {
+  if (!call_alive(c, err, "Call.transfer")) return err->status;
+  if (other->call->finished.load())
+    return set_error(err, PJ_EINVALIDOP, "Call.transfer: the call to be replaced has ended");
+  return guarded(err, "Call.transfer", [&] {
+    if (other->call == c->call) fail(PJ_EINVAL, "a call cannot replace itself");
+    CallOpParam prm;
+    apply_call_op(prm, op);
+    // REFER whose Refer-To carries Replaces with the other dialog's Call-ID and tags.
+    c->call->xferReplaces(*other->call, prm);
+  });
+}
+
 int sipster_call_dial_dtmf(sipster_call *c, const char *digits, int method_info,
                            uint32_t duration_ms, sipster_error *err) {
   if (!call_alive(c, err, "Call.dtmf")) return err->status;

@@ -272,6 +272,10 @@ int sipster_call_transfer(sipster_call *c, const char *dest_uri, const sipster_c
 /* Sends DTMF digits: method_info 0 = RFC 2833 in the audio stream (needs
  * active audio), 1 = one SIP INFO (application/dtmf-relay) per digit;
  * duration_ms 0 = pjsua's default. */
+/* Attended transfer: a REFER to c's peer whose Refer-To replaces `other`'s
+ * dialog (RFC 3891 Replaces with its Call-ID, to-tag and from-tag). */
+int sipster_call_transfer_replaces(sipster_call *c, const sipster_call *other,
+                                   const sipster_call_op *op, sipster_error *err);
 int sipster_call_dial_dtmf(sipster_call *c, const char *digits, int method_info,
                            uint32_t duration_ms, sipster_error *err);
 /* Sends an INFO in the call's dialog with this body and headers; its final

@@ -672,6 +672,14 @@ impl Call {
         })
     }
 
+    /// Attended transfer: a REFER whose Refer-To replaces `other`'s dialog.
+    pub fn transfer_replaces(&self, other: &Call, op: &CallOp) -> Result<()> {
+        let op = op.lower()?;
+        check(|err| unsafe {
+            ffi::sipster_call_transfer_replaces(self.0.as_ptr(), other.0.as_ptr(), &op.raw, err)
+        })
+    }
+
     /// Sends DTMF: in the RTP stream (RFC 2833), or as SIP INFO requests
     /// when `by_info`; `duration_ms` 0 is pjsua's default.
     pub fn dial_dtmf(&self, digits: &str, by_info: bool, duration_ms: u32) -> Result<()> {
