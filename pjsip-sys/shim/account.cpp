@@ -232,12 +232,7 @@ int sipster_account_send_message(sipster_account *a, const char *to, const char 
   if (!account_alive(a, err, "Account.sendMessage")) return err->status;
   return guarded(err, "Account.sendMessage", [&] {
     SipTxOption option;
-    for (size_t i = 0; i < header_count; ++i) {
-      SipHeader header;
-      header.hName = nonnull(headers[i].name);
-      header.hValue = nonnull(headers[i].value);
-      option.headers.push_back(header);
-    }
+    add_headers(option, headers, header_count);
     pjsua_msg_data msg_data;
     pjsua_msg_data_init(&msg_data);
     option.toPj(msg_data);  // points into `option`, which outlives the send

@@ -386,12 +386,7 @@ int sipster_call_send_info(sipster_call *c, const char *content_type, const char
     prm.method = "INFO";
     prm.txOption.contentType = nonnull(content_type);
     prm.txOption.msgBody = nonnull(body);
-    for (size_t i = 0; i < header_count; ++i) {
-      SipHeader header;
-      header.hName = nonnull(headers[i].name);
-      header.hValue = nonnull(headers[i].value);
-      prm.txOption.headers.push_back(header);
-    }
+    add_headers(prm.txOption, headers, header_count);
     ShimCall *call = c->call;
     {
       std::lock_guard<std::mutex> lock(call->info_mutex);

@@ -90,11 +90,15 @@ void apply_call_op(CallOpParam &prm, const sipster_call_op *op) {
   if (!op) return;
   if (op->status_code) prm.statusCode = static_cast<pjsip_status_code>(op->status_code);
   if (op->reason) prm.reason = op->reason;
-  for (size_t i = 0; i < op->header_count; ++i) {
+  add_headers(prm.txOption, op->headers, op->header_count);
+}
+
+void add_headers(SipTxOption &option, const sipster_header *headers, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
     SipHeader header;
-    header.hName = nonnull(op->headers[i].name);
-    header.hValue = nonnull(op->headers[i].value);
-    prm.txOption.headers.push_back(header);
+    header.hName = nonnull(headers[i].name);
+    header.hValue = nonnull(headers[i].value);
+    option.headers.push_back(header);
   }
 }
 

@@ -96,6 +96,8 @@ int64_t monotonic_ns();
 char *dup_string(const std::string &s);
 inline const char *nonnull(const char *s) { return s ? s : ""; }
 void apply_call_op(pj::CallOpParam &prm, const sipster_call_op *op);
+// Appends the C ABI's headers to a request or response's options.
+void add_headers(pj::SipTxOption &option, const sipster_header *headers, size_t count);
 
 // Registers one of the shim's pjsip modules (pjsip keeps a pointer to it).
 void register_module(pjsip_module &module, const char *name, int priority,
