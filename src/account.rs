@@ -178,12 +178,8 @@ impl AccountHandle {
             None => (None, None),
         };
         let content_type = content_type.unwrap_or_else(|| "text/plain".to_string());
-        if content_type.is_empty() || content_type.contains(['\r', '\n', '\0']) {
-            return Err(SipsterError::invalid_value(format!(
-                "sendMessage: options.contentType must be a MIME type such as 'text/plain', got '{content_type}'"
-            ))
-            .throw(&env));
-        }
+        call::check_content_type("sendMessage: options.contentType", &content_type)
+            .or_throw(&env)?;
         let op = call::call_op(None, None, headers).or_throw(&env)?;
         let token = pjsip_sys::next_key();
         self.with("sendMessage", |s| {

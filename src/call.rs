@@ -260,6 +260,16 @@ pub(crate) fn check_destination(what: &str, destination: &str) -> Result<()> {
     Ok(())
 }
 
+/// A body's MIME type goes into a header line as given.
+pub(crate) fn check_content_type(field: &str, content_type: &str) -> Result<()> {
+    if content_type.is_empty() || content_type.contains(['\r', '\n', '\0']) {
+        return Err(SipsterError::invalid_value(format!(
+            "{field} must be a MIME type such as 'text/plain', got '{content_type}'"
+        )));
+    }
+    Ok(())
+}
+
 fn check_code(what: &str, code: Option<u32>, range: std::ops::RangeInclusive<u32>) -> Result<()> {
     match code {
         Some(c) if !range.contains(&c) => Err(SipsterError::OutOfRange(format!(
@@ -480,12 +490,7 @@ impl CallHandle {
         body: String,
         headers: Option<HashMap<String, String>>,
     ) -> napi::Result<f64> {
-        if content_type.is_empty() || content_type.contains(['\r', '\n', '\0']) {
-            return Err(SipsterError::invalid_value(format!(
-                "Call.sendInfo: contentType must be a MIME type such as 'application/json', got '{content_type}'"
-            ))
-            .throw(&env));
-        }
+        check_content_type("Call.sendInfo: contentType", &content_type).or_throw(&env)?;
         let op = call_op(None, None, headers).or_throw(&env)?;
         let token = pjsip_sys::next_key();
         self.core
