@@ -5,7 +5,7 @@
 // listener and timer of its own once it settles, so that an unused helper
 // leaves nothing behind.
 
-const { check, valueError } = require('./errors');
+const { check, describe, stateError, typeError, valueError } = require('./errors');
 
 const CALL_STATES = ['calling', 'incoming', 'early', 'connecting', 'confirmed', 'disconnected'];
 
@@ -24,7 +24,7 @@ function checkOptions(what, options) {
     if (!(timeout >= 0) || !Number.isFinite(timeout)) throw valueError(`${what}: options.timeout must be a number of ms >= 0, got ${timeout}`);
   }
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw Object.assign(new TypeError(`options.signal must be an AbortSignal`), { code: 'ERR_INVALID_ARG_TYPE' });
+    throw typeError(`options.signal must be an AbortSignal, got ${describe(signal)}`);
   }
   return options || {};
 }
@@ -130,10 +130,10 @@ function waitForEof(player, options) {
   const what = 'Media.waitForEof';
   const opts = checkOptions(what, options);
   return settleable(what, opts, (resolve, reject) => {
-    if (player._closed) return reject(codedError(`${what}: the player is closed`, 'ERR_SIPSTER_STATE'));
+    if (player._closed) return reject(stateError(`${what}: the player is closed`));
     const sinks = [...player._sinks].map((ref) => ref.deref()).filter(Boolean);
     const onEof = () => resolve();
-    const onClose = () => reject(codedError(`${what}: the player was closed`, 'ERR_SIPSTER_STATE'));
+    const onClose = () => reject(stateError(`${what}: the player was closed`));
     const onSinkEnded = () => {
       if (sinks.length && sinks.every((sink) => sink._closed)) {
         reject(codedError(`${what}: every media it plays to has ended`, 'ERR_SIPSTER_CALL_ENDED'));
