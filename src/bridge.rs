@@ -295,6 +295,22 @@ fn current_handlers() -> Option<Rc<EventHandlers>> {
     HANDLERS.with(|h| h.borrow().clone())
 }
 
+/// An event raised inside a `Poll` is kept for delivery right after it,
+/// unless an earlier event of this thread still waits in the queue;
+/// anything else is given back, for the queue.
+fn keep_for_poll(event: Event) -> Option<Event> {
+    if QUEUED_FROM_MAIN.with(Cell::get) > 0 {
+        return Some(event);
+    }
+    POLL_BATCH.with(|batch| match batch.borrow_mut().as_mut() {
+        Some(batch) => {
+            batch.push(event);
+            None
+        }
+        None => Some(event),
+    })
+}
+
 /// Loop signalling: runs pjsip's pending work on this thread, then the
 /// handlers of the events it raised, in order. A handler that throws
 /// leaves its exception pending (Node reports it once this callback
@@ -363,23 +379,9 @@ pub fn event_sink(env: &Env, handlers: &Object) -> Result<(EventSink, Box<dyn Fn
     QUEUE.with(|q| *q.borrow_mut() = Arc::downgrade(&tsfn));
     let queue = tsfn.clone();
     let sink: EventSink = Box::new(move |event| {
-        // Raised inside a Poll: delivered right after it, unless an earlier
-        // event of this thread still waits in the queue.
-        let event = if QUEUED_FROM_MAIN.with(Cell::get) == 0 {
-            match POLL_BATCH.with(|b| match b.borrow_mut().as_mut() {
-                Some(batch) => {
-                    batch.push(event);
-                    None
-                }
-                None => Some(event),
-            }) {
-                None => return,
-                Some(event) => event,
-            }
-        } else {
-            event
-        };
-        enqueue(&queue, event);
+        if let Some(event) = keep_for_poll(event) {
+            enqueue(&queue, event);
+        }
     });
     let request_poll = Box::new(move || {
         tsfn.call(Delivery::Poll, ThreadsafeFunctionCallMode::NonBlocking);
