@@ -8,10 +8,11 @@ const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 
-function run(fixture, args = [], { limitMs = 10000 } = {}) {
+function run(fixture, args = [], { limitMs = 10000, env = process.env } = {}) {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', fixture), ...args], {
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -36,6 +37,14 @@ test('a script whose transports and accounts are unref\'d exits by itself', asyn
   assert.match(result.stdout, /^exit 0 /m);
   assert.ok(result.elapsed < 2000, `took ${result.elapsed} ms`);
   assert.equal(result.stderr, '');
+});
+
+test('with signalling on Node\'s thread (SIPSTER_SIGNALLING=loop) too, an unref\'d script exits by itself', async () => {
+  const result = await run('exit-unrefd.js', [], { env: { ...process.env, SIPSTER_SIGNALLING: 'loop' } });
+  assert.equal(result.signal, null, result.stderr);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^exit 0 /m);
+  assert.ok(result.elapsed < 3000, `took ${result.elapsed} ms`);
 });
 
 test('a ref\'d transport keeps the process alive until unref()', async () => {

@@ -11,8 +11,6 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
 const fs = require('node:fs');
-const path = require('node:path');
-const { spawn } = require('node:child_process');
 
 const sipster = require('..');
 const { freePort } = require('./helpers/ports');
@@ -130,23 +128,4 @@ test('a TCP transport starts a worker thread for what libuv cannot see; OPTIONS 
   } finally {
     tcp.close();
   }
-});
-
-test('a script whose transports and accounts are unref\'d exits by itself in loop mode', { timeout: 15000 }, async () => {
-  const child = spawn(process.execPath, [path.join(__dirname, 'fixtures', 'exit-unrefd.js')], {
-    env: { ...process.env, SIPSTER_SIGNALLING: 'loop' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const started = Date.now();
-  const limit = setTimeout(() => child.kill('SIGKILL'), 10000);
-  const [code, signal] = await new Promise((resolve) => child.on('close', (c, s) => resolve([c, s])));
-  clearTimeout(limit);
-  assert.equal(signal, null, `killed after ${Date.now() - started} ms: ${stderr}`);
-  assert.equal(code, 0, stderr);
-  assert.match(stdout, /^exit 0 /m);
-  assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
 });

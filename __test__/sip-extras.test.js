@@ -16,7 +16,7 @@ const sipster = require('..');
 const { freePort } = require('./helpers/ports');
 const { startSipp, runSipp } = require('./helpers/sipp');
 const { parseMessages, findMessages } = require('./helpers/sip-trace');
-const { record, CALL_EVENTS } = require('./helpers/events');
+const { record, waitUntil, CALL_EVENTS } = require('./helpers/events');
 const { loopbackAccount } = require('./helpers/loopback');
 const { VALUE } = require('./helpers/errors');
 
@@ -287,7 +287,7 @@ test('an incoming call: hangup() while ringing answers 603; answer() twice says 
   account.on('call', onCall);
   try {
     const ringing = runSipp({ scenario: 'uac_call_reject.xml', remote: `127.0.0.1:${sipPort}`, localPort: await freePort(), timeoutMs: 20000 });
-    await waitFor(() => calls.length === 1);
+    await waitUntil(() => calls.length === 1, 10000, 'the first call');
     calls[0].answer(180);
     calls[0].hangup();
     const result = await ringing;
@@ -295,7 +295,7 @@ test('an incoming call: hangup() while ringing answers 603; answer() twice says 
     assert.equal(finals[0]?.status, 603, result.errors);
 
     const answered = runSipp({ scenario: 'uac_call.xml', remote: `127.0.0.1:${sipPort}`, localPort: await freePort(), duration: 500, timeoutMs: 20000 });
-    await waitFor(() => calls.length === 2);
+    await waitUntil(() => calls.length === 2, 10000, 'the second call');
     calls[1].answer(200);
     assert.throws(() => calls[1].answer(200), (err) => {
       assert.equal(err.status, sipster.PJ_EINVALIDOP);
@@ -307,14 +307,6 @@ test('an incoming call: hangup() while ringing answers 603; answer() twice says 
     account.off('call', onCall);
   }
 });
-
-async function waitFor(fn, limitMs = 10000) {
-  const end = Date.now() + limitMs;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 // ---- codecs ----------------------------------------------------------------------
 
