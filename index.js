@@ -308,15 +308,13 @@ class Account extends EventEmitter {
   // New: an out-of-dialog MESSAGE. Settles on the final response, whatever
   // its code (pjsip's own 408 on a timeout); rejects only when it cannot be sent.
   sendMessage(uri, body, options) {
-    try {
+    return this._messages.request(() => {
       check('uri', uri, 'string');
       check('body', body, 'string');
       checkHeaders('options', options);
       if (options) check('options.contentType', options.contentType, 'string', { optional: true });
-      return this._messages.expect(this._native.sendMessage(uri, body, options));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+      return this._native.sendMessage(uri, body, options);
+    });
   }
 
   _onRegStarted(renew) {
@@ -484,16 +482,13 @@ class Call extends EventEmitter {
   // New: an INFO in the call's dialog. Settles with the final response,
   // whatever its code; rejects only when it cannot be sent.
   sendInfo(options) {
-    try {
+    return this._infos.request(() => {
       check('options', options, 'object');
       check('options.contentType', options.contentType, 'string');
       check('options.body', options.body, 'string', { optional: true });
       checkHeaders('options', options);
-      const token = this._native.sendInfo(options.contentType, options.body ?? '', options.headers);
-      return this._infos.expect(token);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+      return this._native.sendInfo(options.contentType, options.body ?? '', options.headers);
+    });
   }
 
   _finish() {

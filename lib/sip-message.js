@@ -98,6 +98,16 @@ class Responses {
     this._early = new Map();
   }
 
+  // Runs `send` (checks, then the native send, which returns the token) and
+  // gives the promise of its final response; a throw becomes a rejection.
+  request(send) {
+    try {
+      return this.expect(send());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   expect(token) {
     const result = this._early.get(token);
     if (result) {
