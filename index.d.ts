@@ -739,6 +739,49 @@ export interface IncomingMessage {
   wholeMsg: string;
 }
 
+/**
+ * *New.* A request that sipster holds until the application answers it:
+ * exactly one of `accept()` and `reject()`, within 30 s (the sender gives
+ * up at 32 s; one left unanswered is declined with 603). A second answer,
+ * or one after the call has ended, throws `ERR_SIPSTER_STATE`.
+ */
+export interface HeldRequest {
+  /** The headers, as `IncomingCallInfo.headers`. */
+  readonly headers: Record<string, string>;
+  /** The request as received. */
+  readonly wholeMsg: string;
+  /** Accepts the request and returns the new call. */
+  accept(): Call;
+  /** Declines the request with `statusCode` (300 to 699; 603 when left out). */
+  reject(statusCode?: number): void;
+}
+
+/**
+ * *New.* A REFER from the call's peer, held while the call has a
+ * `'transferRequest'` listener (without one it is declined with 603).
+ * `accept()` answers 202 and places the new call to `target`; its progress
+ * goes to the transferor in NOTIFYs.
+ */
+export interface TransferRequest extends HeldRequest {
+  /** The Refer-To URI (with its header parameters, e.g. `?Replaces=...`). */
+  readonly target: string;
+}
+
+/**
+ * *New.* An INVITE with Replaces (RFC 3891) for one of the account's calls,
+ * held while the account has a `'replaceRequest'` listener (without one it
+ * is declined with 603). `accept()` answers it and returns the new call;
+ * the replaced call then ends (BYE, or 487 while it was ringing).
+ */
+export interface ReplaceRequest extends HeldRequest {
+  /** The call to be replaced. */
+  readonly call: Call | undefined;
+  /** The From header of the new INVITE. */
+  readonly from: string;
+  /** Its To header. */
+  readonly to: string;
+}
+
 /** When an IVR helper gives up. */
 export interface WaitOptions {
   /** Milliseconds; rejects with `ERR_SIPSTER_TIMEOUT` after them. */
@@ -892,6 +935,7 @@ export class Account extends EventEmitter {
   on(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
   /** *New.* An out-of-dialog MESSAGE has arrived (pjsua answered it 200). */
   on(event: 'message', listener: (message: IncomingMessage) => void): this;
+  on(event: 'replaceRequest', listener: (request: ReplaceRequest) => void): this;
 
   /** Like `on('registering')`, once. */
   once(event: 'registering', listener: () => void): this;
@@ -906,6 +950,7 @@ export class Account extends EventEmitter {
   /** Like `on('call')`, once. */
   once(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
   once(event: 'message', listener: (message: IncomingMessage) => void): this;
+  once(event: 'replaceRequest', listener: (request: ReplaceRequest) => void): this;
 
   /** Same as `on()`. */
   addListener(event: 'registering', listener: () => void): this;
@@ -920,6 +965,7 @@ export class Account extends EventEmitter {
   /** Same as `on()`. */
   addListener(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
   addListener(event: 'message', listener: (message: IncomingMessage) => void): this;
+  addListener(event: 'replaceRequest', listener: (request: ReplaceRequest) => void): this;
 
   /** Like `on()`, but the listener goes first. */
   prependListener(event: 'registering', listener: () => void): this;
@@ -934,6 +980,7 @@ export class Account extends EventEmitter {
   /** Like `on()`, but the listener goes first. */
   prependListener(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
   prependListener(event: 'message', listener: (message: IncomingMessage) => void): this;
+  prependListener(event: 'replaceRequest', listener: (request: ReplaceRequest) => void): this;
 
   /** Like `once()`, but the listener goes first. */
   prependOnceListener(event: 'registering', listener: () => void): this;
@@ -948,6 +995,7 @@ export class Account extends EventEmitter {
   /** Like `once()`, but the listener goes first. */
   prependOnceListener(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
   prependOnceListener(event: 'message', listener: (message: IncomingMessage) => void): this;
+  prependOnceListener(event: 'replaceRequest', listener: (request: ReplaceRequest) => void): this;
 
   /** Removes a listener. */
   off(event: 'registering', listener: () => void): this;
@@ -962,6 +1010,7 @@ export class Account extends EventEmitter {
   /** Removes a listener. */
   off(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
   off(event: 'message', listener: (message: IncomingMessage) => void): this;
+  off(event: 'replaceRequest', listener: (request: ReplaceRequest) => void): this;
 
   /** Same as `off()`. */
   removeListener(event: 'registering', listener: () => void): this;
@@ -976,6 +1025,7 @@ export class Account extends EventEmitter {
   /** Same as `off()`. */
   removeListener(event: 'call', listener: (info: IncomingCallInfo, call: Call) => void): this;
   removeListener(event: 'message', listener: (message: IncomingMessage) => void): this;
+  removeListener(event: 'replaceRequest', listener: (request: ReplaceRequest) => void): this;
 
   /** Calls the `registering` listeners; true if there were any. */
   emit(event: 'registering'): boolean;
@@ -990,6 +1040,7 @@ export class Account extends EventEmitter {
   /** Calls the `call` listeners; true if there were any. */
   emit(event: 'call', info: IncomingCallInfo, call: Call): boolean;
   emit(event: 'message', message: IncomingMessage): boolean;
+  emit(event: 'replaceRequest', request: ReplaceRequest): boolean;
 }
 
 /**
@@ -1104,6 +1155,7 @@ export class Call extends EventEmitter {
   on(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
   /** *New.* An INFO other than DTMF arrived in the dialog (answered 200). */
   on(event: 'info', listener: (info: IncomingInfo) => void): this;
+  on(event: 'transferRequest', listener: (request: TransferRequest) => void): this;
 
   /** Like `on('state')`, once. */
   once(event: 'state', listener: (state: CallState, info: CallInfo) => void): this;
@@ -1116,6 +1168,7 @@ export class Call extends EventEmitter {
   /** Like `on('transferStatus')`, once. */
   once(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
   once(event: 'info', listener: (info: IncomingInfo) => void): this;
+  once(event: 'transferRequest', listener: (request: TransferRequest) => void): this;
 
   /** Same as `on()`. */
   addListener(event: 'state', listener: (state: CallState, info: CallInfo) => void): this;
@@ -1128,6 +1181,7 @@ export class Call extends EventEmitter {
   /** Same as `on()`. */
   addListener(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
   addListener(event: 'info', listener: (info: IncomingInfo) => void): this;
+  addListener(event: 'transferRequest', listener: (request: TransferRequest) => void): this;
 
   /** Like `on()`, but the listener goes first. */
   prependListener(event: 'state', listener: (state: CallState, info: CallInfo) => void): this;
@@ -1140,6 +1194,7 @@ export class Call extends EventEmitter {
   /** Like `on()`, but the listener goes first. */
   prependListener(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
   prependListener(event: 'info', listener: (info: IncomingInfo) => void): this;
+  prependListener(event: 'transferRequest', listener: (request: TransferRequest) => void): this;
 
   /** Like `once()`, but the listener goes first. */
   prependOnceListener(event: 'state', listener: (state: CallState, info: CallInfo) => void): this;
@@ -1152,6 +1207,7 @@ export class Call extends EventEmitter {
   /** Like `once()`, but the listener goes first. */
   prependOnceListener(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
   prependOnceListener(event: 'info', listener: (info: IncomingInfo) => void): this;
+  prependOnceListener(event: 'transferRequest', listener: (request: TransferRequest) => void): this;
 
   /** Removes a listener. */
   off(event: 'state', listener: (state: CallState, info: CallInfo) => void): this;
@@ -1164,6 +1220,7 @@ export class Call extends EventEmitter {
   /** Removes a listener. */
   off(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
   off(event: 'info', listener: (info: IncomingInfo) => void): this;
+  off(event: 'transferRequest', listener: (request: TransferRequest) => void): this;
 
   /** Same as `off()`. */
   removeListener(event: 'state', listener: (state: CallState, info: CallInfo) => void): this;
@@ -1176,6 +1233,7 @@ export class Call extends EventEmitter {
   /** Same as `off()`. */
   removeListener(event: 'transferStatus', listener: (code: number, reason: string, isFinal: boolean) => void): this;
   removeListener(event: 'info', listener: (info: IncomingInfo) => void): this;
+  removeListener(event: 'transferRequest', listener: (request: TransferRequest) => void): this;
 
   /** Calls the `state` listeners; true if there were any. */
   emit(event: 'state', state: CallState, info: CallInfo): boolean;
@@ -1188,6 +1246,7 @@ export class Call extends EventEmitter {
   /** Calls the `transferStatus` listeners; true if there were any. */
   emit(event: 'transferStatus', code: number, reason: string, isFinal: boolean): boolean;
   emit(event: 'info', info: IncomingInfo): boolean;
+  emit(event: 'transferRequest', request: TransferRequest): boolean;
 }
 
 /**

@@ -7,7 +7,7 @@
 const { EventEmitter } = require('node:events');
 
 const native = require('./lib/native');
-const { typeError, valueError, describe, check, checkHeaders, checkChoice } = require('./lib/errors');
+const { typeError, valueError, stateError, describe, check, checkHeaders, checkChoice } = require('./lib/errors');
 const streams = require('./lib/streams');
 const ivr = require('./lib/ivr');
 const { withRequest, messageFromRequest, Responses } = require('./lib/sip-message');
@@ -93,7 +93,64 @@ const eventHandlers = {
   messageStatus(accountKey, token, code, reason) {
     receivers.get(accountKey)?._onMessageStatus(token, code, reason);
   },
+  transferRequest(callKey, token, wholeMsg) {
+    const call = receivers.get(callKey);
+    if (call) call._onTransferRequest(token, wholeMsg);
+    else declineHeld(token);
+  },
+  replaceRequest(accountKey, callKey, token, wholeMsg) {
+    const account = receivers.get(accountKey);
+    if (account) account._onReplaceRequest(receivers.get(callKey), token, wholeMsg);
+    else declineHeld(token);
+  },
 };
+
+// ---- requests held for a decision ------------------------------------------------
+
+// A REFER, or an INVITE with Replaces, that pjsip holds until the
+// application calls accept() or reject() (pjsip-sys/shim/held_requests.cpp).
+// One left undecided is declined after 30 s: its sender gives up at 32 s.
+const HELD_REQUEST_TIMEOUT_MS = 30000;
+
+// Declines a held request nobody is there to decide on.
+function declineHeld(token) {
+  try {
+    native.decideRequest(token, 603);
+  } catch {
+    // Already answered: its call ended meanwhile.
+  }
+}
+
+function heldRequest(token, fields, acceptStatus) {
+  let decided = false;
+  const decide = (statusCode) => {
+    if (decided) throw stateError('the request has been answered already');
+    decided = true;
+    clearTimeout(timer);
+    return native.decideRequest(token, statusCode);
+  };
+  const timer = setTimeout(() => {
+    if (!decided) {
+      decided = true;
+      declineHeld(token);
+    }
+  }, HELD_REQUEST_TIMEOUT_MS);
+  timer.unref();
+  return {
+    ...fields,
+    // Answers 2xx and returns the new Call.
+    accept() {
+      return Call._adoptNew(decide(acceptStatus));
+    },
+    reject(statusCode = 603) {
+      check('statusCode', statusCode, 'integer');
+      if (statusCode < 300 || statusCode > 699) {
+        throw valueError(`statusCode must be a final error status (300 to 699), got ${statusCode}`);
+      }
+      decide(statusCode);
+    },
+  };
+}
 
 // ---- library -----------------------------------------------------------------
 
@@ -295,6 +352,13 @@ class Account extends EventEmitter {
     this._native = new native.AccountHandle(accountConfigForNative(accountConfig), isDefault);
     receivers.set(this._native.key, this);
     this._messages = new Responses();
+    // 'newListener' comes before the listener is added.
+    this.on('newListener', (event) => {
+      if (event === 'replaceRequest') this._native.listenTo(['replaceRequest']);
+    });
+    this.on('removeListener', (event) => {
+      if (event === 'replaceRequest') this._listenTo();
+    });
   }
 
   _onMessage(wholeMsg) {
@@ -303,6 +367,20 @@ class Account extends EventEmitter {
 
   _onMessageStatus(token, statusCode, reason) {
     this._messages.settle(token, { statusCode, reason });
+  }
+
+  // New: an INVITE with Replaces for one of this account's calls (RFC 3891),
+  // held for a decision while 'replaceRequest' has listeners; declined
+  // (603) without one. accept() answers it and returns the new Call; pjsua
+  // then ends the replaced call.
+  _onReplaceRequest(call, token, wholeMsg) {
+    if (this.listenerCount('replaceRequest') === 0) return void declineHeld(token);
+    const { from, to, headers } = messageFromRequest(wholeMsg);
+    this.emit('replaceRequest', heldRequest(token, { call, from, to, headers, wholeMsg }, 200));
+  }
+
+  _listenTo() {
+    if (this._native.valid) this._native.listenTo(this.eventNames().filter((n) => typeof n === 'string'));
   }
 
   // New: an out-of-dialog MESSAGE. Settles on the final response, whatever
@@ -359,12 +437,7 @@ class Account extends EventEmitter {
   makeCall(destination, options) {
     check('destination', destination, 'string');
     checkHeaders('options', options);
-    const call = new Call(this._native.makeCall(destination, options), null);
-    receivers.set(call._native.key, call);
-    // Everything the call does before the caller's listeners are on is
-    // sent; from then on only what they listen to.
-    process.nextTick(() => call._listenFromNowOn());
-    return call;
+    return Call._adoptNew(this._native.makeCall(destination, options));
   }
 
   get valid() {
@@ -420,6 +493,16 @@ class Call extends EventEmitter {
     this.on('removeListener', () => this._listen());
   }
 
+  // A call of ours (makeCall, or an accepted request): everything it does
+  // before the caller's listeners are on is sent; from then on only what
+  // they listen to.
+  static _adoptNew(handle) {
+    const call = new Call(handle, null);
+    receivers.set(handle.key, call);
+    process.nextTick(() => call._listenFromNowOn());
+    return call;
+  }
+
   _listenFromNowOn() {
     this._narrowed = true;
     this._listen();
@@ -464,6 +547,19 @@ class Call extends EventEmitter {
   _onInfo(wholeMsg) {
     const { contentType, body, headers } = messageFromRequest(wholeMsg);
     this.emit('info', { contentType, body, headers });
+  }
+
+  // New: a REFER from the peer (a transfer), held for a decision while
+  // 'transferRequest' has listeners; declined (603) without one. accept()
+  // answers 202 and returns the new Call placed to `target`; its progress
+  // goes back to the transferor by NOTIFY.
+  _onTransferRequest(token, wholeMsg) {
+    // (held before this call's listeners were known)
+    if (this.listenerCount('transferRequest') === 0) return void declineHeld(token);
+    const { headers } = messageFromRequest(wholeMsg);
+    const referTo = headers['refer-to'] || '';
+    const target = referTo.replace(/^\s*<([^>]*)>.*$/, '$1').trim();
+    this.emit('transferRequest', heldRequest(token, { target, headers, wholeMsg }, 202));
   }
 
   _onInfoStatus(token, statusCode, reason) {

@@ -6,14 +6,14 @@
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const dgram = require('node:dgram');
 
 const sipster = require('..');
 const { freePort } = require('./helpers/ports');
 const { runSipp, startSipp } = require('./helpers/sipp');
-const { parseMessages, parseSipMessage, findMessages, header } = require('./helpers/sip-trace');
+const { parseMessages, findMessages, header } = require('./helpers/sip-trace');
 const { incomingCalls, waitUntil, sleep, sdpDirections, sdpAddress } = require('./helpers/events');
 const { loopbackAccount } = require('./helpers/loopback');
+const { rawSipPeer, inviteWithReplaces } = require('./helpers/raw-sip');
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
 
@@ -246,34 +246,6 @@ test('INVITEs beyond maxCalls get a final error; the calls in progress go on', {
   assert.equal((await sipp.done).code, 0);
 });
 
-// Sends one SIP request from a UDP socket of the test and collects the
-// responses; ACKs a final non-2xx (same branch, as RFC 3261 17.1.1.3 wants).
-async function sendRequest(build, limitMs = 5000) {
-  const sock = dgram.createSocket('udp4');
-  await new Promise((resolve) => sock.bind({ port: 0, address: '127.0.0.1' }, resolve));
-  const localPort = sock.address().port;
-  const responses = [];
-  try {
-    const { text, ack } = build(localPort);
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no final response within ${limitMs} ms`)), limitMs);
-      sock.on('message', (buf) => {
-        const msg = parseSipMessage(buf.toString('utf8'));
-        responses.push(msg);
-        if (msg.status >= 200) {
-          clearTimeout(timer);
-          if (msg.status >= 300 && ack) sock.send(ack(msg), sipPort, '127.0.0.1');
-          resolve();
-        }
-      });
-      sock.send(text, sipPort, '127.0.0.1');
-    });
-  } finally {
-    sock.close();
-  }
-  return responses;
-}
-
 test('an INVITE with Replaces for a call in progress is declined; the call goes on', { timeout: 30000 }, async () => {
   const next = calls.next();
   const sippPort = await freePort();
@@ -287,41 +259,16 @@ test('an INVITE with Replaces for a call in progress is declined; the call goes 
     const ourTag = /;tag=([^;>\s]+)/.exec(header(ok, 'to'))[1];
     const sippTag = /;tag=([^;>\s]+)/.exec(header(ok, 'from'))[1];
 
-    const sdp = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
-    const branch = `z9hG4bK-replaces-${process.pid}`;
-    const responses = await sendRequest((port) => {
-      const common = [
-        `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=${branch};rport`,
-        'Max-Forwards: 70',
-        `From: <sip:intruder@127.0.0.1:${port}>;tag=intruder-1`,
-        `To: <sip:ivr@127.0.0.1:${sipPort}>`,
-        `Call-ID: replaces-${process.pid}@127.0.0.1`,
-      ];
-      return {
-        text: [
-          `INVITE sip:ivr@127.0.0.1:${sipPort} SIP/2.0`,
-          ...common,
-          'CSeq: 1 INVITE',
-          `Contact: <sip:intruder@127.0.0.1:${port}>`,
-          `Replaces: ${confirmed.callId};to-tag=${ourTag};from-tag=${sippTag}`,
-          'Content-Type: application/sdp',
-          `Content-Length: ${Buffer.byteLength(sdp)}`,
-          '',
-          sdp,
-        ].join('\r\n'),
-        ack: (res) => [
-          `ACK sip:ivr@127.0.0.1:${sipPort} SIP/2.0`,
-          ...common.slice(0, 3),
-          `To: ${header(res, 'to')}`,
-          common[4],
-          'CSeq: 1 ACK',
-          'Content-Length: 0',
-          '',
-          '',
-        ].join('\r\n'),
-      };
-    });
-    const final = responses.find((r) => r.status >= 200);
+    const peer = await rawSipPeer();
+    let final;
+    try {
+      const { text, ack } = inviteWithReplaces(peer, sipPort, { callId: confirmed.callId, toTag: ourTag, fromTag: sippTag });
+      peer.send(text, sipPort);
+      final = await peer.waitFor((m) => m.status >= 200, 5000, 'final response');
+      peer.send(ack(final), sipPort);
+    } finally {
+      peer.close();
+    }
     assert.equal(final.status, 603);
 
     // Our call is untouched: still up, no state change, SIPp got no BYE.

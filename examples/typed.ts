@@ -143,6 +143,12 @@ uas.on('call', (info: IncomingCallInfo, incoming: Call) => {
     stream.startTransmitTo(recorder);
   });
   incoming.on('info', (info: sipster.IncomingInfo) => console.log(`UAS: INFO ${info.contentType}: ${info.body}`));
+  // Transfers are opt-in: only known targets are called.
+  incoming.on('transferRequest', (request: sipster.TransferRequest) => {
+    if (!request.target.endsWith('@127.0.0.1')) return request.reject(403);
+    const transferred: Call = request.accept();
+    transferred.once('confirmed', () => console.log(`UAS: transferred to ${request.target}`));
+  });
   incoming
     .collectDtmf({ count: 4, terminator: '#', timeout: 10_000, interDigitTimeout: 3000 })
     .then((digits: string) => console.log(`UAS: collected ${digits}`))
@@ -195,6 +201,10 @@ const codecs: sipster.Codec[] = sipster.codecs;
 console.log(`codecs: ${codecs.filter((c) => c.priority > 0).map((c) => c.id).join(', ')}`);
 
 const options: CallOptions = { headers: { 'X-Demo': 'typed' } };
+uas.on('replaceRequest', (request: sipster.ReplaceRequest) => {
+  console.log(`UAS: ${request.from} takes over call ${request.call?.getInfo().callId}`);
+  request.accept().once('disconnected', () => console.log('UAS: the replacing call ended'));
+});
 uas.on('message', (message: sipster.IncomingMessage) => {
   console.log(`UAS: MESSAGE (${message.contentType}) from ${message.from}: ${message.body}`);
 });

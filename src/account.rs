@@ -190,6 +190,20 @@ impl AccountHandle {
         Ok(token as f64)
     }
 
+    /// The optional events (by JS name) that have listeners: INVITEs with
+    /// Replaces are held for a decision only while `replaceRequest` has one.
+    #[napi]
+    pub fn listen_to(&self, events: Vec<String>) {
+        let mut mask = 0;
+        if events.iter().any(|e| e == "replaceRequest") {
+            mask |= pjsip_sys::interest::ACCOUNT_REPLACE_REQUEST;
+        }
+        let _ = self.with("listenTo", |s| {
+            s.native.set_interest(mask);
+            Ok(())
+        });
+    }
+
     #[napi(getter)]
     pub fn valid(&self) -> bool {
         self.with("valid", |s| Ok(s.native.is_valid()))

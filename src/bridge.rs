@@ -113,6 +113,10 @@ struct EventHandlers {
     message: Handler<(f64, String)>,
     /// `messageStatus(accountKey, token, code, reason)`
     message_status: Handler<(f64, f64, i32, String)>,
+    /// `transferRequest(callKey, token, wholeMsg)`
+    transfer_request: Handler<(f64, f64, String)>,
+    /// `replaceRequest(accountKey, callKey, token, wholeMsg)`
+    replace_request: Handler<(f64, f64, f64, String)>,
 }
 
 fn handler<Args>(handlers: &Object, name: &str) -> Result<Handler<Args>>
@@ -144,6 +148,8 @@ impl EventHandlers {
             info_status: handler(handlers, "infoStatus")?,
             message: handler(handlers, "message")?,
             message_status: handler(handlers, "messageStatus")?,
+            transfer_request: handler(handlers, "transferRequest")?,
+            replace_request: handler(handlers, "replaceRequest")?,
         })
     }
 }
@@ -285,6 +291,25 @@ fn deliver(env: &Env, h: &EventHandlers, event: Event) -> Result<()> {
             env,
             &h.message_status,
             (account as f64, token as f64, code, reason).into(),
+        ),
+        EventKind::TransferRequest {
+            call_key,
+            token,
+            whole_msg,
+        } => call(
+            env,
+            &h.transfer_request,
+            (call_key as f64, token as f64, whole_msg).into(),
+        ),
+        EventKind::ReplaceRequest {
+            account,
+            call_key,
+            token,
+            whole_msg,
+        } => call(
+            env,
+            &h.replace_request,
+            (account as f64, call_key as f64, token as f64, whole_msg).into(),
         ),
     }
 }

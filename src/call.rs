@@ -57,6 +57,7 @@ pub(crate) fn interest_of(events: &[String]) -> u32 {
             "dtmf" => mask |= interest::DTMF,
             "transferStatus" => mask |= interest::TRANSFER_STATUS,
             "info" => mask |= interest::INFO,
+            "transferRequest" => mask |= interest::TRANSFER_REQUEST,
             name => {
                 if let Some(state) = STATES.iter().position(|s| *s == name) {
                     mask |= interest::state(state as u32);
@@ -156,6 +157,34 @@ pub(crate) fn live(key: u64) -> Option<Rc<CallCore>> {
 
 pub(crate) fn adopt_incoming(key: u64, native: pjsip_sys::Call, info: &CallInfo) -> CallHandle {
     register(key, native, info.clone())
+}
+
+/// Answers a held REFER or INVITE with Replaces (`token` of its event) with
+/// `status_code`; an accepted one gives the new call.
+pub(crate) fn decide_request(token: u64, status_code: i32) -> Result<Option<CallHandle>> {
+    let Some(thread) = pjsip_sys::LibraryThread::current() else {
+        return Err(SipsterError::invalid_state(
+            "answer the request: only on the thread that called init()",
+        ));
+    };
+    let key = pjsip_sys::next_key();
+    let op = if status_code < 300 {
+        "accept"
+    } else {
+        "reject"
+    };
+    let native = pjsip_sys::decide_held_request(&thread, token, status_code, key).map_err(|e| {
+        let message = format!("{op}: {}", e.message);
+        if e.status == pjsip_sys::PJ_EINVALIDOP {
+            SipsterError::invalid_state(message)
+        } else {
+            SipsterError::Pjsip {
+                status: e.status,
+                message,
+            }
+        }
+    })?;
+    Ok(native.map(|native| register(key, native, CallInfo::default())))
 }
 
 pub(crate) fn place(

@@ -198,6 +198,18 @@ pub fn state() -> String {
     }
 }
 
+/// Answers a held transfer or replace request (the `token` its event
+/// carried) with `statusCode`; accepting one returns the new call.
+#[napi]
+pub fn decide_request(
+    env: &Env,
+    token: f64,
+    status_code: i32,
+) -> napi::Result<Option<crate::call::CallHandle>> {
+    ensure_running_or_init("decideRequest").or_throw(env)?;
+    crate::call::decide_request(token as u64, status_code).or_throw(env)
+}
+
 #[napi]
 pub fn media_active_ports() -> u32 {
     pjsip_sys::media_active_ports()

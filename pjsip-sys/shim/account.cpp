@@ -171,6 +171,10 @@ int sipster_account_set_default(sipster_account *a, sipster_error *err) {
   return guarded(err, "Account.default", [&] { a->account->setDefault(); });
 }
 
+void sipster_account_set_interest(sipster_account *a, uint32_t mask) {
+  if (a->account) a->account->interest.store(mask);
+}
+
 int sipster_account_is_default(const sipster_account *a) {
   if (!current_library() || !a->account) return 0;
   ensure_thread_registered();

@@ -12,6 +12,8 @@ class ShimAccount : public pj::Account {
  public:
   explicit ShimAccount(uint64_t key) : key(key) {}
   const uint64_t key;
+  // SIPSTER_ACCOUNT_INTEREST_* bits of the events the owner wants.
+  std::atomic<uint32_t> interest{0};
 
   void onRegStarted(pj::OnRegStartedParam &prm) override;
   void onRegState(pj::OnRegStateParam &prm) override;

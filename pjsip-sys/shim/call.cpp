@@ -82,6 +82,7 @@ void ShimCall::onCallState(OnCallStateParam &) {
       }
       finished.store(true);
       if (Library *lib = current_library()) lib->untrack(lib->calls, this);
+      decline_held_requests_of(key);
       note_media_released();
       if (take_timed_out(ci.callIdString)) {
         ci.lastStatusCode = PJSIP_SC_REQUEST_TIMEOUT;
@@ -199,20 +200,34 @@ void ShimCall::onDtmfDigit(OnDtmfDigitParam &prm) {
 }
 
 // A REFER asks us to place a new call (transfer), an INVITE with Replaces
-// to let a new dialog take this one over. Unless the application gives a
-// new Call object, pjsua2 carries the new call in THIS one: both dialogs'
-// states then reach one JS Call under one key, the first to end marks it
-// finished (the owner frees it while pjsua still holds it as the other
-// call's user data), and the call still up can no longer be controlled.
-// The JS API has no way to hand such a call over yet, so both requests
-// are declined (603) and this call goes on unchanged.
+// to let a new dialog take this one over. Either is decided by the
+// application only: held_requests.cpp holds it while JS decides, then
+// carries the decision here. Without one (nobody listens) it is declined.
+// An accepted request always gets a new Call object: without one pjsua2
+// would carry the new dialog in THIS object, under this call's key.
 void ShimCall::onCallTransferRequest(OnCallTransferRequestParam &prm) {
   prm.statusCode = PJSIP_SC_DECLINE;
+  quietly([&] {
+    HeldDecision *decision = held_decision_for(key);
+    if (!decision) return;
+    if (decision->status_code < 300 && !new_call_for_decision(*decision)) return;
+    prm.statusCode = static_cast<pjsip_status_code>(decision->status_code);
+    prm.newCall = decision->new_call;
+  });
 }
 
 void ShimCall::onCallReplaceRequest(OnCallReplaceRequestParam &prm) {
   prm.statusCode = PJSIP_SC_DECLINE;
   prm.reason = "Decline";
+  quietly([&] {
+    HeldDecision *decision = held_decision_for(key);
+    if (!decision) return;
+    if (decision->status_code < 300 && !new_call_for_decision(*decision)) return;
+    prm.statusCode = static_cast<pjsip_status_code>(decision->status_code);
+    const pj_str_t *text = pjsip_get_status_text(decision->status_code);
+    prm.reason = std::string(text->ptr, static_cast<size_t>(text->slen));
+    prm.newCall = decision->new_call;
+  });
 }
 
 void ShimCall::onCallTransferStatus(OnCallTransferStatusParam &prm) {

@@ -323,6 +323,7 @@ int sipster_lib_init(const char *ep_config_json, int log_to_sink, sipster_event_
     register_hygiene_modules();
     register_admission_module();
     register_answer_headers_module();
+    register_held_requests_module();
     {
       JsonDocument doc;
       config.logConfig.writer = nullptr;
@@ -383,6 +384,7 @@ int sipster_lib_destroy(sipster_error *err) {
       player->player = nullptr;
     }
     pcm_ports_release_all();
+    release_all_held_requests();
     // pjsua waits a second for responses at shutdown; that wait only buys
     // something when there are calls to hang up or registrations to undo.
     bool needs_network = pjsua_call_get_count() > 0;

@@ -140,6 +140,27 @@ void register_answer_headers_module();
 void with_answer_headers(HeaderCounts &earlier, const pj::CallOpParam &prm,
                          const std::function<void()> &send);
 
+// ---- requests held for the application's decision (held_requests.cpp) ----------
+
+// A decision on a held REFER or Replaces INVITE, carried through pjsua on
+// the deciding thread: pjsua's callback for the call `call_key` applies it.
+struct HeldDecision {
+  uint64_t call_key = 0;
+  int status_code = 0;
+  uint64_t new_call_key = 0;
+  pjsua_acc_id account = PJSUA_INVALID_ID;
+  ShimCall *new_call = nullptr;  // set once created for an accepted request
+};
+void register_held_requests_module();
+// The decision being applied on this thread to the call `call_key`, if any.
+HeldDecision *held_decision_for(uint64_t call_key);
+// The new call of an accepted request (tracked), or null without its account.
+ShimCall *new_call_for_decision(HeldDecision &decision);
+// Declines (603) what is held for a call that has ended.
+void decline_held_requests_of(uint64_t call_key);
+// Frees whatever is still held (shutdown).
+void release_all_held_requests();
+
 }  // namespace sipster_shim
 
 #endif  // SIPSTER_SHIM_LIBRARY_H

@@ -134,8 +134,12 @@ typedef enum sipster_event_kind {
   SIPSTER_EVENT_MESSAGE_STATUS,  /* source = account, call_key = the send's token, code = final
                                     status, text = reason */
   SIPSTER_EVENT_INFO,            /* source = call key, text = the INFO as received (answered 200) */
-  SIPSTER_EVENT_INFO_STATUS      /* source = call key, call_key = the send's token, code = final
+  SIPSTER_EVENT_INFO_STATUS,     /* source = call key, call_key = the send's token, code = final
                                     status, text = reason */
+  SIPSTER_EVENT_TRANSFER_REQUEST, /* source = call key, token, text = the REFER as received (held:
+                                     see sipster_held_request_decide) */
+  SIPSTER_EVENT_REPLACE_REQUEST   /* source = account key, call_key = the call it would replace,
+                                     token, text = the INVITE as received (held) */
 } sipster_event_kind;
 
 typedef struct sipster_event {
@@ -148,6 +152,7 @@ typedef struct sipster_event {
   const char *text;
   sipster_call *call;
   uint64_t call_key;
+  uint64_t token; /* a held request's, for sipster_held_request_decide */
   const sipster_call_info *call_info;
   const sipster_stream_info *streams;
   size_t stream_count;
@@ -206,6 +211,13 @@ int sipster_codecs(sipster_constant_visitor visit, void *ctx, sipster_error *err
 /* Priority 0..255 of every codec whose id starts with id_prefix; 0 disables. */
 int sipster_codec_set_priority(const char *id_prefix, uint8_t priority, sipster_error *err);
 int sipster_hangup_all_calls(sipster_error *err);
+/* Decides on a held request (SIPSTER_EVENT_TRANSFER_REQUEST or _REPLACE_REQUEST)
+ * on the library's thread: a status >= 300 declines it with that status;
+ * 202 accepts a REFER and 200 an INVITE with Replaces, and the new call
+ * (placed to the REFER's target, or the replacing dialog, answered) comes
+ * out in *new_call_out, reporting events under `new_call_key`. */
+int sipster_held_request_decide(uint64_t token, int status_code, uint64_t new_call_key,
+                                sipster_call **new_call_out, sipster_error *err);
 void sipster_string_free(char *s);
 
 /* ---- transport -------------------------------------------------------- */
@@ -236,6 +248,9 @@ int sipster_account_set_default(sipster_account *a, sipster_error *err);
 int sipster_account_send_message(sipster_account *a, const char *to, const char *content_type,
                                  const char *body, const sipster_header *headers,
                                  size_t header_count, uint64_t token, sipster_error *err);
+/* Which of the account's optional events the owner wants (none at creation). */
+#define SIPSTER_ACCOUNT_INTEREST_REPLACE_REQUEST (1u << 0) /* INVITEs with Replaces are held */
+void sipster_account_set_interest(sipster_account *a, uint32_t mask);
 int sipster_account_is_default(const sipster_account *a);
 int sipster_account_is_valid(const sipster_account *a);
 /* Places a call; the new call reports events under `call_key`. */
@@ -253,6 +268,8 @@ void sipster_account_destroy(sipster_account *a);
 #define SIPSTER_INTEREST_DTMF (1u << 8)
 #define SIPSTER_INTEREST_TRANSFER_STATUS (1u << 9)
 #define SIPSTER_INTEREST_INFO (1u << 10)
+/* REFERs in the call are held for the owner's decision, not declined. */
+#define SIPSTER_INTEREST_TRANSFER_REQUEST (1u << 11)
 #define SIPSTER_INTEREST_ALL 0xffffffffu
 void sipster_call_set_interest(sipster_call *c, uint32_t mask);
 

@@ -111,6 +111,21 @@ pub enum EventKind {
         code: i32,
         reason: String,
     },
+    /// A REFER in a call that listens for it, held until
+    /// `decide_held_request(token, ..)`.
+    TransferRequest {
+        call_key: u64,
+        token: u64,
+        whole_msg: String,
+    },
+    /// An INVITE with Replaces for the call `call_key`, whose account
+    /// listens for it, held until `decide_held_request(token, ..)`.
+    ReplaceRequest {
+        account: u64,
+        call_key: u64,
+        token: u64,
+        whole_msg: String,
+    },
 }
 
 pub struct Event {
@@ -207,6 +222,17 @@ impl Event {
                 token: raw.call_key,
                 code: raw.code,
                 reason: owned(raw.text),
+            },
+            SIPSTER_EVENT_TRANSFER_REQUEST => EventKind::TransferRequest {
+                call_key: raw.source,
+                token: raw.token,
+                whole_msg: owned(raw.text),
+            },
+            SIPSTER_EVENT_REPLACE_REQUEST => EventKind::ReplaceRequest {
+                account: raw.source,
+                call_key: raw.call_key,
+                token: raw.token,
+                whole_msg: owned(raw.text),
             },
         };
         Some(Event {

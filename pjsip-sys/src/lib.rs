@@ -430,6 +430,23 @@ pub fn hangup_all_calls() -> Result<()> {
     check(|err| unsafe { ffi::sipster_hangup_all_calls(err) })
 }
 
+/// Decides on a held request (`EventKind::TransferRequest` or
+/// `ReplaceRequest`): a status >= 300 declines it; 202 (REFER) or 200
+/// (Replaces) accepts it and gives the new call, which reports events under
+/// `new_call_key`. On the library's thread only: the new call is used there.
+pub fn decide_held_request(
+    _on: &LibraryThread,
+    token: u64,
+    status_code: i32,
+    new_call_key: u64,
+) -> Result<Option<Call>> {
+    let mut out = ptr::null_mut();
+    check(|err| unsafe {
+        ffi::sipster_held_request_decide(token, status_code, new_call_key, &mut out, err)
+    })?;
+    Ok(NonNull::new(out).map(Call))
+}
+
 // ---- transport -------------------------------------------------------------
 
 pub struct Transport(NonNull<ffi::sipster_transport>);
@@ -551,6 +568,12 @@ impl Account {
         check(|err| unsafe { ffi::sipster_account_set_default(self.0.as_ptr(), err) })
     }
 
+    /// Which optional events the shim reports for this account
+    /// (`interest::ACCOUNT_*` bits).
+    pub fn set_interest(&self, mask: u32) {
+        unsafe { ffi::sipster_account_set_interest(self.0.as_ptr(), mask) }
+    }
+
     pub fn is_default(&self) -> bool {
         unsafe { ffi::sipster_account_is_default(self.0.as_ptr()) != 0 }
     }
@@ -634,6 +657,9 @@ pub mod interest {
     pub const DTMF: u32 = ffi::SIPSTER_INTEREST_DTMF;
     pub const TRANSFER_STATUS: u32 = ffi::SIPSTER_INTEREST_TRANSFER_STATUS;
     pub const INFO: u32 = ffi::SIPSTER_INTEREST_INFO;
+    pub const TRANSFER_REQUEST: u32 = ffi::SIPSTER_INTEREST_TRANSFER_REQUEST;
+    /// `Account::set_interest`: INVITEs with Replaces are held for a decision.
+    pub const ACCOUNT_REPLACE_REQUEST: u32 = ffi::SIPSTER_ACCOUNT_INTEREST_REPLACE_REQUEST;
 
     /// The bit of a pjsip_inv_state.
     pub const fn state(state: u32) -> u32 {
