@@ -1458,6 +1458,29 @@ export function nowNs(): number;
 
 /** Version of the pjsip library in use. */
 export const version: Readonly<Version>;
+
+/**
+ * *New.* How the pjproject that sipster was compiled against was built:
+ * the compile-time limits of its `config_site.h`, and the linked library's
+ * ioqueue. What `npx sipster doctor` reports; works before `init()`.
+ */
+export interface BuildInfo {
+  /** The pjproject version of the headers sipster was compiled with. */
+  builtAgainst: string;
+  /** The ioqueue of the linked library: `'select'`, `'epoll'`, ... */
+  ioqueue: string;
+  /** `PJSUA_MAX_CALLS`: `uaConfig.maxCalls` is clamped to it. */
+  maxCalls: number;
+  /** `PJSUA_MAX_CONF_PORTS`: ports of the conference bridge. */
+  maxMediaPorts: number;
+  /** `PJ_IOQUEUE_MAX_HANDLES`: sockets an ioqueue watches (a call's audio takes 2). */
+  ioqueueMaxHandles: number;
+  /** Whether SIP over TLS is built in (OpenSSL found). */
+  tls: boolean;
+  /** Whether SRTP is built in. */
+  srtp: boolean;
+}
+export const build: Readonly<BuildInfo>;
 /** The whole endpoint config in force (needs `init()`). */
 export const config: EpConfig;
 /** The library's state. */

@@ -842,6 +842,7 @@ class Media extends EventEmitter {
 
 const constants = Object.freeze(native.constants());
 const version = Object.freeze(native.version());
+const build = Object.freeze(native.buildInfo());
 
 module.exports = {
   ...constants,
@@ -866,6 +867,7 @@ module.exports = {
 
 Object.defineProperties(module.exports, {
   version: { enumerable: true, value: version },
+  build: { enumerable: true, value: build },
   config: { enumerable: true, get: () => native.config() },
   state: { enumerable: true, get: () => native.state() },
   mediaActivePorts: { enumerable: true, get: () => native.mediaActivePorts() },

@@ -1,5 +1,7 @@
-//! Finds the system pjproject, compiles the C++ shim over pjsua2 and
-//! generates Rust bindings for the shim's C header.
+//! Finds the system pjproject and compiles the C++ shim over pjsua2. The
+//! Rust bindings of the shim's C header are shipped (src/bindings.rs), so an
+//! install needs no libclang; the `buildtime_bindgen` feature regenerates
+//! them, and with `PJSIP_SYS_UPDATE_BINDINGS=1` writes them back.
 //!
 //! Discovery order: `PJPROJECT_LIB_DIR` + `PJPROJECT_INCLUDE_DIR`, then
 //! pkg-config `libpjproject`, then one actionable error.
@@ -156,6 +158,13 @@ fn main() {
     }
     build.compile("sipster_shim");
 
+    #[cfg(feature = "buildtime_bindgen")]
+    generate_bindings();
+}
+
+/// bindgen over shim/sipster.h into OUT_DIR (and src/bindings.rs when asked).
+#[cfg(feature = "buildtime_bindgen")]
+fn generate_bindings() {
     let bindings = bindgen::Builder::default()
         .header("shim/sipster.h")
         .allowlist_function("sipster_.*")
@@ -170,6 +179,9 @@ fn main() {
         .expect("bindgen could not read shim/sipster.h (is libclang installed?)");
     let out = PathBuf::from(env::var("OUT_DIR").unwrap()).join("bindings.rs");
     bindings
-        .write_to_file(out)
+        .write_to_file(&out)
         .expect("could not write the bindings");
+    if env_var("PJSIP_SYS_UPDATE_BINDINGS").is_some() {
+        std::fs::copy(&out, "src/bindings.rs").expect("could not update src/bindings.rs");
+    }
 }

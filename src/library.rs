@@ -175,6 +175,37 @@ pub fn version() -> VersionInfo {
     }
 }
 
+/// How the pjproject in use was built: what `npx sipster doctor` reports.
+#[napi(object)]
+pub struct BuildInfoObject {
+    /// The pjproject version of the headers sipster was compiled with.
+    pub built_against: String,
+    /// The linked library's ioqueue (`select`, `epoll`, ...).
+    pub ioqueue: String,
+    /// PJSUA_MAX_CALLS: `uaConfig.maxCalls` is clamped to it.
+    pub max_calls: u32,
+    /// PJSUA_MAX_CONF_PORTS: the conference bridge's ports.
+    pub max_media_ports: u32,
+    /// PJ_IOQUEUE_MAX_HANDLES: sockets one ioqueue watches (2 per call's audio).
+    pub ioqueue_max_handles: u32,
+    pub tls: bool,
+    pub srtp: bool,
+}
+
+#[napi]
+pub fn build_info() -> BuildInfoObject {
+    let b = pjsip_sys::build_info();
+    BuildInfoObject {
+        built_against: b.built_against,
+        ioqueue: b.ioqueue,
+        max_calls: b.max_calls,
+        max_media_ports: b.max_conf_ports,
+        ioqueue_max_handles: b.ioqueue_max_handles,
+        tls: b.has_tls,
+        srtp: b.has_srtp,
+    }
+}
+
 /// The whole EpConfig in force, with JS member names.
 #[napi]
 pub fn config(env: &Env) -> napi::Result<Value> {

@@ -437,6 +437,16 @@ void sipster_lib_version(sipster_version *out) {
   out->full = full.c_str();
 }
 
+void sipster_build_info_get(sipster_build_info *out) {
+  out->built_against = PJ_VERSION;
+  out->ioqueue = pj_ioqueue_name();
+  out->max_calls = PJSUA_MAX_CALLS;
+  out->max_conf_ports = PJSUA_MAX_CONF_PORTS;
+  out->ioqueue_max_handles = PJ_IOQUEUE_MAX_HANDLES;
+  out->has_tls = (PJ_HAS_SSL_SOCK && PJSIP_HAS_TLS_TRANSPORT) ? 1 : 0;
+  out->has_srtp = PJMEDIA_HAS_SRTP ? 1 : 0;
+}
+
 int sipster_lib_config(char **json_out, sipster_error *err) {
   *json_out = nullptr;
   if (!library_ready(err)) return err->status;

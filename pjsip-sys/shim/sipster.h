@@ -68,6 +68,19 @@ typedef struct sipster_version {
   const char *full;
 } sipster_version;
 
+/* How the pjproject that sipster was compiled against was configured: its
+ * headers' compile-time limits (config_site.h), and the linked library's
+ * ioqueue. */
+typedef struct sipster_build_info {
+  const char *built_against;    /* PJ_VERSION of the headers */
+  const char *ioqueue;          /* pj_ioqueue_name(): "select", "epoll", ... */
+  uint32_t max_calls;           /* PJSUA_MAX_CALLS */
+  uint32_t max_conf_ports;      /* PJSUA_MAX_CONF_PORTS */
+  uint32_t ioqueue_max_handles; /* PJ_IOQUEUE_MAX_HANDLES */
+  int32_t has_tls;              /* PJ_HAS_SSL_SOCK && PJSIP_HAS_TLS_TRANSPORT */
+  int32_t has_srtp;             /* PJMEDIA_HAS_SRTP */
+} sipster_build_info;
+
 typedef struct sipster_transport_info {
   int32_t id;
   int32_t type;
@@ -197,6 +210,8 @@ int sipster_lib_destroy(sipster_error *err);
 /* pjsua_state, or -1 when the library was never created. */
 int32_t sipster_lib_state(void);
 void sipster_lib_version(sipster_version *out);
+/* Needs no init(). */
+void sipster_build_info_get(sipster_build_info *out);
 /* The EpConfig in force, as pjsua2 JSON. */
 int sipster_lib_config(char **json_out, sipster_error *err);
 uint32_t sipster_media_active_ports(void);

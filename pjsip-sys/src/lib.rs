@@ -27,6 +27,9 @@ pub use media::{
     dead_code
 )]
 pub mod ffi {
+    #[cfg(not(feature = "buildtime_bindgen"))]
+    include!("bindings.rs");
+    #[cfg(feature = "buildtime_bindgen")]
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
 
@@ -430,6 +433,36 @@ pub fn hangup_all_calls() -> Result<()> {
     check(|err| unsafe { ffi::sipster_hangup_all_calls(err) })
 }
 
+/// How the pjproject sipster was compiled against was configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildInfo {
+    pub built_against: String,
+    pub ioqueue: String,
+    pub max_calls: u32,
+    pub max_conf_ports: u32,
+    pub ioqueue_max_handles: u32,
+    pub has_tls: bool,
+    pub has_srtp: bool,
+}
+
+pub fn build_info() -> BuildInfo {
+    let mut raw = std::mem::MaybeUninit::<ffi::sipster_build_info>::zeroed();
+    // SAFETY: the shim fills every field; its strings are static.
+    let raw = unsafe {
+        ffi::sipster_build_info_get(raw.as_mut_ptr());
+        raw.assume_init()
+    };
+    BuildInfo {
+        built_against: owned(raw.built_against),
+        ioqueue: owned(raw.ioqueue),
+        max_calls: raw.max_calls,
+        max_conf_ports: raw.max_conf_ports,
+        ioqueue_max_handles: raw.ioqueue_max_handles,
+        has_tls: raw.has_tls != 0,
+        has_srtp: raw.has_srtp != 0,
+    }
+}
+
 /// Decides on a held request (`EventKind::TransferRequest` or
 /// `ReplaceRequest`): a status >= 300 declines it; 202 (REFER) or 200
 /// (Replaces) accepts it and gives the new call, which reports events under
@@ -818,4 +851,19 @@ pub fn set_codec_priority(id_prefix: &str, priority: u8) -> Result<()> {
 /// sipster's own options (see `sipster_set_options` in the shim header).
 pub fn set_options(media_timeout_ms: u32, admission_guard: bool) {
     unsafe { ffi::sipster_set_options(media_timeout_ms, i32::from(admission_guard)) }
+}
+
+/// The shipped bindings (src/bindings.rs) must be what bindgen makes of the
+/// shim's header today: `npm run bindings` updates them.
+#[cfg(all(test, feature = "buildtime_bindgen"))]
+mod shipped_bindings {
+    #[test]
+    fn match_the_header() {
+        let generated = include_str!(concat!(env!("OUT_DIR"), "/bindings.rs"));
+        let shipped = include_str!("bindings.rs");
+        assert!(
+            generated == shipped,
+            "pjsip-sys/src/bindings.rs is stale: run `npm run bindings` and commit it"
+        );
+    }
 }
