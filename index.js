@@ -7,15 +7,14 @@
 const { EventEmitter } = require('node:events');
 
 const native = require('./lib/native');
-const { typeError, valueError, stateError, describe, check, checkHeaders, checkChoice } = require('./lib/errors');
+const { typeError, valueError, describe, check, checkHeaders, checkChoice } = require('./lib/errors');
 const streams = require('./lib/streams');
 const ivr = require('./lib/ivr');
 const { withRequest, messageFromRequest, Responses } = require('./lib/sip-message');
+const { receivers } = require('./lib/receivers');
+const { Media } = require('./lib/media');
+const { heldRequest, declineHeld } = require('./lib/held-request');
 
-// Objects that receive events, by key: accounts, calls whose dialog is up,
-// players. A call leaves this map when it is disconnected, a player when it
-// is closed, an account when it is deleted.
-const receivers = new Map();
 let logWriter = null;
 let initialized = false;
 
@@ -104,53 +103,6 @@ const eventHandlers = {
     else declineHeld(token);
   },
 };
-
-// ---- requests held for a decision ------------------------------------------------
-
-// A REFER, or an INVITE with Replaces, that pjsip holds until the
-// application calls accept() or reject() (pjsip-sys/shim/held_requests.cpp).
-// One left undecided is declined after 30 s: its sender gives up at 32 s.
-const HELD_REQUEST_TIMEOUT_MS = 30000;
-
-// Declines a held request nobody is there to decide on.
-function declineHeld(token) {
-  try {
-    native.decideRequest(token, 603);
-  } catch {
-    // Already answered: its call ended meanwhile.
-  }
-}
-
-function heldRequest(token, fields, acceptStatus) {
-  let decided = false;
-  const decide = (statusCode) => {
-    if (decided) throw stateError('the request has been answered already');
-    decided = true;
-    clearTimeout(timer);
-    return native.decideRequest(token, statusCode);
-  };
-  const timer = setTimeout(() => {
-    if (!decided) {
-      decided = true;
-      declineHeld(token);
-    }
-  }, HELD_REQUEST_TIMEOUT_MS);
-  timer.unref();
-  return {
-    ...fields,
-    // Answers 2xx and returns the new Call.
-    accept() {
-      return Call._adoptNew(decide(acceptStatus));
-    },
-    reject(statusCode = 603) {
-      check('statusCode', statusCode, 'integer');
-      if (statusCode < 300 || statusCode > 699) {
-        throw valueError(`statusCode must be a final error status (300 to 699), got ${statusCode}`);
-      }
-      decide(statusCode);
-    },
-  };
-}
 
 // ---- library -----------------------------------------------------------------
 
@@ -376,7 +328,7 @@ class Account extends EventEmitter {
   _onReplaceRequest(call, token, wholeMsg) {
     if (this.listenerCount('replaceRequest') === 0) return void declineHeld(token);
     const { from, to, headers } = messageFromRequest(wholeMsg);
-    this.emit('replaceRequest', heldRequest(token, { call, from, to, headers, wholeMsg }, 200));
+    this.emit('replaceRequest', heldRequest(token, { call, from, to, headers, wholeMsg }, 200, Call._adoptNew));
   }
 
   _listenTo() {
@@ -559,7 +511,7 @@ class Call extends EventEmitter {
     const { headers } = messageFromRequest(wholeMsg);
     const referTo = headers['refer-to'] || '';
     const target = referTo.replace(/^\s*<([^>]*)>.*$/, '$1').trim();
-    this.emit('transferRequest', heldRequest(token, { target, headers, wholeMsg }, 202));
+    this.emit('transferRequest', heldRequest(token, { target, headers, wholeMsg }, 202, Call._adoptNew));
   }
 
   _onInfoStatus(token, statusCode, reason) {
@@ -689,152 +641,6 @@ class Call extends EventEmitter {
 
   unref() {
     this._native.unref();
-  }
-}
-
-// ---- Media ---------------------------------------------------------------------
-
-class Media extends EventEmitter {
-  // Media objects come from createPlayer(), createPlaylist(),
-  // createRecorder() and the call's 'media' event.
-  constructor(handle) {
-    super();
-    if (!(handle instanceof native.MediaHandle)) {
-      throw typeError('Media objects come from createPlayer(), createRecorder() and the "media" event');
-    }
-    this._native = handle;
-    this._streams = new Set();
-    // What this media transmits to, for waitForEof(): weakly, so that a
-    // recorder nobody references can still be collected.
-    this._sinks = new Set();
-    this._endWatchers = new Set();
-    this._closed = false;
-  }
-
-  static _adopt(handle) {
-    const media = new Media(handle);
-    if (handle.kind === 'player' || handle.kind === 'playlist') receivers.set(handle.key, media);
-    return media;
-  }
-
-  _onEof() {
-    this.emit('eof');
-  }
-
-  startTransmitTo(sink) {
-    if (!(sink instanceof Media)) throw typeError(`sink must be a Media, got ${describe(sink)}`);
-    this._native.startTransmitTo(sink._native);
-    this._forgetSink(sink);
-    this._sinks.add(new WeakRef(sink));
-  }
-
-  stopTransmitTo(sink) {
-    if (!(sink instanceof Media)) throw typeError(`sink must be a Media, got ${describe(sink)}`);
-    this._native.stopTransmitTo(sink._native);
-    this._forgetSink(sink);
-  }
-
-  _forgetSink(sink) {
-    for (const ref of this._sinks) if (ref.deref() === sink || !ref.deref()) this._sinks.delete(ref);
-  }
-
-  adjustTxLevel(level) {
-    check('level', level, 'number');
-    this._native.adjustTxLevel(level);
-  }
-
-  adjustRxLevel(level) {
-    check('level', level, 'number');
-    this._native.adjustRxLevel(level);
-  }
-
-  get txLevel() {
-    return this._native.txLevel;
-  }
-
-  get rxLevel() {
-    return this._native.rxLevel;
-  }
-
-  get dir() {
-    return this._native.dir;
-  }
-
-  get rtpAddr() {
-    return this._native.rtpAddr;
-  }
-
-  get rtcpAddr() {
-    return this._native.rtcpAddr;
-  }
-
-  get kind() {
-    return this._native.kind;
-  }
-
-  close() {
-    receivers.delete(this._native.key);
-    this._native.close();
-    this._ended();
-  }
-
-  ref() {
-    this._native.ref();
-  }
-
-  unref() {
-    this._native.unref();
-  }
-
-  // New: what this media transmits into the bridge, as PCM (the far end's
-  // voice for a call, the file for a player).
-  createReadStream(options) {
-    return this._track(streams.createReadStream(this, options));
-  }
-
-  // New: PCM that plays into this media in real time (to the far end for
-  // a call, into the file for a recorder).
-  createWriteStream(options) {
-    return this._track(streams.createWriteStream(this, options));
-  }
-
-  _track(stream) {
-    this._streams.add(stream);
-    return stream;
-  }
-
-  _moveStreamsTo(media) {
-    for (const stream of this._streams) {
-      if (!media) {
-        stream._mediaEnded();
-        continue;
-      }
-      try {
-        media._native.attachStream(stream._native);
-        media._streams.add(stream);
-        stream._media = media;
-      } catch (err) {
-        stream._mediaEnded();
-      }
-    }
-    this._streams.clear();
-  }
-
-  // The call ended or the media was closed: its streams end.
-  _ended() {
-    for (const stream of this._streams) stream._mediaEnded();
-    this._streams.clear();
-    if (this._closed) return;
-    this._closed = true;
-    for (const watcher of [...this._endWatchers]) watcher();
-    this._endWatchers.clear();
-    // New: players and recorders say when they are gone.
-    if (this.kind !== 'stream') this.emit('close');
-  }
-
-  // New: settles at 'eof' (see lib/ivr.js).
-  waitForEof(options) {
-    return ivr.waitForEof(this, options);
   }
 }
 
