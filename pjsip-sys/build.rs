@@ -100,13 +100,13 @@ fn fail(reason: &str) -> ! {
     eprintln!(
         "\n\nsipster needs pjproject (pjsua2) {MIN_VERSION} or newer, built with shared libraries.\n\
          {reason}\n\n\
-         Install it with your system's package manager:\n\
-         \x20 Debian/Ubuntu: apt install libpjproject-dev\n\
-         \x20 Fedora:        dnf install pjproject-devel\n\
-         \x20 Alpine:        apk add pjproject-dev\n\
-         \x20 Arch:          pacman -S pjproject\n\
-         \x20 macOS:         brew install pjproject\n\
-         or build it from source (./configure --enable-shared && make dep && make && make install).\n\n\
+         Install it:\n\
+         \x20 Fedora:          dnf install pjproject-devel\n\
+         \x20 Alpine:          apk add pjproject-dev\n\
+         \x20 macOS, Homebrew: brew install pjproject\n\
+         \x20 Debian, Ubuntu:  no package; build it from source (sipster's docs/pjproject.md):\n\
+         \x20   apt-get install libssl-dev libopus-dev uuid-dev\n\
+         \x20   ./configure --enable-shared && make dep && make && make install && ldconfig\n\n\
          Then either make `pkg-config --modversion libpjproject` work (set PKG_CONFIG_PATH to the\n\
          folder holding libpjproject.pc), or point the build at it directly with\n\
          PJPROJECT_LIB_DIR=<dir with libpjsua2.so> and PJPROJECT_INCLUDE_DIR=<dir with pjsua2.hpp>.\n\n"
