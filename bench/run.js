@@ -32,6 +32,8 @@
 // calls, for trying changes out),
 // --loop (adds sipster with SIPSTER_SIGNALLING=loop, the experimental
 // signalling on Node's own thread, to the cost and rate phases),
+// --rates 40,60,... (the rate phase's steps, calls/s; for a server build of
+// pjproject, which goes past the default steps),
 // --out FILE (JSON path).
 
 const { spawn, spawnSync, fork, execFileSync } = require('node:child_process');
@@ -60,7 +62,10 @@ const LOOP = argv.includes('--loop');
 
 const CFG = {
   cost: { calls: QUICK ? 300 : 1500, rate: 30, warmup: 100, chunks: QUICK ? 2 : 5 },
-  rate: { calls: QUICK ? 150 : 300, rates: [20, 30, 40, 50, 60, 70, 80, 100, 120] },
+  rate: {
+    calls: QUICK ? 150 : 300,
+    rates: argOf('--rates') ? argOf('--rates').split(',').map(Number) : [20, 30, 40, 50, 60, 70, 80, 100, 120],
+  },
   latencyIdle: { calls: QUICK ? 20 : 40, rate: 4 },
   soak: { calls: QUICK ? 1000 : 3000, rate: 40, sampleEvery: 500 },
   mediaRounds: QUICK ? 1 : 2,
