@@ -124,6 +124,36 @@ test('a REFER rejected by the listener gets its status; without a listener it ge
   }
 });
 
+test('a REFER still held when the call ends is declined (603); deciding afterwards throws ERR_SIPSTER_STATE', { timeout: 40000 }, async () => {
+  // SIPp: after the REFER, the BYE from sipster (200), then the REFER's answer.
+  const { sipp, call, events } = await transferor('sip:nobody@127.0.0.1:9', {
+    replace: {
+      '</scenario>': '  <label id="end"/>\n</scenario>',
+      [REFER_ANSWERS]: `<recv request="BYE" timeout="10000"/>
+  <send>
+    <![CDATA[
+
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="603" timeout="5000" next="end"/>`,
+    },
+  });
+  const req = await new Promise((resolve) => call.once('transferRequest', resolve));
+  call.hangup();
+  await events.waitFor('disconnected');
+  const wire = await messagesOf(sipp);
+  assert.deepEqual(findMessages(wire, { direction: 'received', cseqMethod: 'REFER' }).map((m) => m.status), [603]);
+  assert.throws(() => req.accept(), STATE(/^accept: the request has been answered already/));
+});
+
 // SIPp calls sipster and waits for a BYE; the raw peer then sends an
 // INVITE that replaces that call.
 async function replacedCall() {

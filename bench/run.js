@@ -33,7 +33,8 @@
 // --loop (adds sipster with SIPSTER_SIGNALLING=loop, the experimental
 // signalling on Node's own thread, to the cost and rate phases),
 // --rates 40,60,... (the rate phase's steps, calls/s; for a server build of
-// pjproject, which goes past the default steps),
+// pjproject, which goes past the default steps), --rate-calls N (calls per
+// step, 300 by default),
 // --out FILE (JSON path).
 
 const { spawn, spawnSync, fork, execFileSync } = require('node:child_process');
@@ -63,7 +64,7 @@ const LOOP = argv.includes('--loop');
 const CFG = {
   cost: { calls: QUICK ? 300 : 1500, rate: 30, warmup: 100, chunks: QUICK ? 2 : 5 },
   rate: {
-    calls: QUICK ? 150 : 300,
+    calls: argOf('--rate-calls') ? Number(argOf('--rate-calls')) : QUICK ? 150 : 300,
     rates: argOf('--rates') ? argOf('--rates').split(',').map(Number) : [20, 30, 40, 50, 60, 70, 80, 100, 120],
   },
   latencyIdle: { calls: QUICK ? 20 : 40, rate: 4 },
@@ -153,7 +154,11 @@ function buildNative() {
   const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'libpjproject'], { encoding: 'utf8' })
     .trim()
     .split(/\s+/);
-  const args = ['-O2', '-o', out, path.join(__dirname, 'native-uas.cpp'), ...flags];
+  // An rpath to the pjproject pkg-config found, as the addon has: with a
+  // second install (a server build under /opt), the loader would otherwise
+  // take the one in ld.so's cache, and mixed builds abort.
+  const libdir = execFileSync('pkg-config', ['--variable=libdir', 'libpjproject'], { encoding: 'utf8' }).trim();
+  const args = ['-O2', '-o', out, path.join(__dirname, 'native-uas.cpp'), ...flags, `-Wl,-rpath,${libdir}`];
   const t = Date.now();
   execFileSync('g++', args, { stdio: ['ignore', 'inherit', 'inherit'] });
   log(`built ${out} in ${Date.now() - t} ms`);
