@@ -154,11 +154,12 @@ function buildNative() {
   const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'libpjproject'], { encoding: 'utf8' })
     .trim()
     .split(/\s+/);
-  // An rpath to the pjproject pkg-config found, as the addon has: with a
+  // An rpath (not a runpath: it must cover pjsua's own dependencies too)
+  // to the pjproject pkg-config found, as the addon has: with a
   // second install (a server build under /opt), the loader would otherwise
   // take the one in ld.so's cache, and mixed builds abort.
   const libdir = execFileSync('pkg-config', ['--variable=libdir', 'libpjproject'], { encoding: 'utf8' }).trim();
-  const args = ['-O2', '-o', out, path.join(__dirname, 'native-uas.cpp'), ...flags, `-Wl,-rpath,${libdir}`];
+  const args = ['-O2', '-o', out, path.join(__dirname, 'native-uas.cpp'), ...flags, `-Wl,--disable-new-dtags,-rpath,${libdir}`];
   const t = Date.now();
   execFileSync('g++', args, { stdio: ['ignore', 'inherit', 'inherit'] });
   log(`built ${out} in ${Date.now() - t} ms`);

@@ -90,6 +90,12 @@ const current: EpConfig = sipster.config;
 console.log(`pjsip ${version.full} (0x${version.numeric.toString(16)}), state ${state}, ` +
   `clock ${current.medConfig.clockRate} Hz, up to ${sipster.maxCalls} calls, ` +
   `${sipster.mediaActivePorts}/${sipster.mediaMaxPorts} bridge ports`);
+// How pjproject was built (what `npx sipster doctor` reports).
+const build: Readonly<sipster.BuildInfo> = sipster.build;
+if (build.ioqueue.startsWith('select') || build.maxCalls < 64) {
+  console.log(`pjproject ${build.builtAgainst}: ${build.maxCalls} calls, ${build.ioqueue} ioqueue of ` +
+    `${build.ioqueueMaxHandles} sockets, TLS ${build.tls}, SRTP ${build.srtp}: a phone build`);
+}
 
 const tpConfig: TransportConfigInput = {
   port,
