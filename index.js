@@ -296,6 +296,9 @@ function accountConfigForNative(config) {
   return { ...config, sipConfig: { ...sipConfig, transportId: transport.getInfo().id } };
 }
 
+// Account events the native side sends only while they have listeners.
+const ACCOUNT_OPTIONAL_EVENTS = ['message', 'replaceRequest'];
+
 class Account extends EventEmitter {
   constructor(accountConfig, isDefault) {
     super();
@@ -304,12 +307,14 @@ class Account extends EventEmitter {
     this._native = new native.AccountHandle(accountConfigForNative(accountConfig), isDefault);
     receivers.set(this._native.key, this);
     this._messages = new Responses();
-    // 'newListener' comes before the listener is added.
+    // The native side copies MESSAGEs and holds INVITEs with Replaces only
+    // while they have listeners ('newListener' comes before the listener
+    // is added).
     this.on('newListener', (event) => {
-      if (event === 'replaceRequest') this._native.listenTo(['replaceRequest']);
+      if (ACCOUNT_OPTIONAL_EVENTS.includes(event)) this._listenTo(event);
     });
     this.on('removeListener', (event) => {
-      if (event === 'replaceRequest') this._listenTo();
+      if (ACCOUNT_OPTIONAL_EVENTS.includes(event)) this._listenTo();
     });
   }
 
@@ -331,8 +336,12 @@ class Account extends EventEmitter {
     this.emit('replaceRequest', heldRequest(token, { call, from, to, headers, wholeMsg }, 200, Call._adoptNew));
   }
 
-  _listenTo() {
-    if (this._native.valid) this._native.listenTo(this.eventNames().filter((n) => typeof n === 'string'));
+  // `adding`: the event of a listener about to be added.
+  _listenTo(adding) {
+    if (!this._native.valid) return;
+    const events = this.eventNames().filter((name) => typeof name === 'string');
+    if (adding) events.push(adding);
+    this._native.listenTo(events);
   }
 
   // New: an out-of-dialog MESSAGE. Settles on the final response, whatever

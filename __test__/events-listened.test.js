@@ -11,8 +11,10 @@ const path = require('node:path');
 
 const native = require(path.join(__dirname, '..', 'sipster.node'));
 
-// States of callState events as they reach index.js, by call key.
+// States of callState events as they reach index.js, by call key, and
+// the MESSAGEs that reach it.
 const delivered = new Map();
+let messagesDelivered = 0;
 const realInit = native.init;
 native.init = function init(config, logToHandlers, handlers, options) {
   const counted = {
@@ -21,6 +23,10 @@ native.init = function init(config, logToHandlers, handlers, options) {
       if (!delivered.has(callKey)) delivered.set(callKey, []);
       delivered.get(callKey).push(state);
       return handlers.callState(callKey, state, ...rest);
+    },
+    message(...args) {
+      messagesDelivered++;
+      return handlers.message(...args);
     },
   };
   return realInit.call(this, config, logToHandlers, counted, options);
@@ -94,4 +100,27 @@ test('a state listener gets every state; a confirmed listener gets confirmed', {
   });
   assert.deepEqual(one.seen, ['confirmed while confirmed']);
   assert.ok(delivered.get(one.call._native.key).includes('confirmed'));
+});
+
+test("an account's MESSAGEs cross only while it has a 'message' listener; SIPp gets 200 either way", { timeout: 40000 }, async () => {
+  const sendOne = async () => {
+    const run = await runSipp({ scenario: 'uac_message.xml', remote: `127.0.0.1:${sipPort}`, localPort: await freePort(), timeoutMs: 15000 });
+    assert.equal(run.code, 0, run.errors);
+  };
+  await sendOne();
+  assert.equal(messagesDelivered, 0);
+
+  const got = [];
+  const onMessage = (msg) => got.push(msg);
+  account.on('message', onMessage);
+  await sendOne();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(messagesDelivered, 1);
+  assert.equal(got.length, 1);
+  assert.match(got[0].body, /^hello from sipp/);
+
+  account.removeListener('message', onMessage);
+  await sendOne();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(messagesDelivered, 1);
 });

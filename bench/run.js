@@ -34,7 +34,8 @@
 // signalling on Node's own thread, to the cost and rate phases),
 // --rates 40,60,... (the rate phase's steps, calls/s; for a server build of
 // pjproject, which goes past the default steps), --rate-calls N (calls per
-// step, 300 by default),
+// step, 300 by default), --max-calls N (calls at once in the rate phase:
+// the UASes' maxCalls and SIPp's -l; 4, the stock limit, by default),
 // --out FILE (JSON path).
 
 const { spawn, spawnSync, fork, execFileSync } = require('node:child_process');
@@ -72,7 +73,9 @@ const CFG = {
   mediaRounds: QUICK ? 1 : 2,
   memoryRounds: 3,
   talkMs: 20, // SIPp's pause between ACK and BYE in signalling runs
-  maxOpen: 4, // SIPp -l: stock PJSUA_MAX_CALLS
+  // SIPp -l, and the UASes' maxCalls in the rate phase: the stock
+  // PJSUA_MAX_CALLS unless --max-calls says more (a server build).
+  maxOpen: argOf('--max-calls') ? Number(argOf('--max-calls')) : 4,
 };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -1077,11 +1080,12 @@ async function main() {
     if (want('rate')) {
       res.wakeup = await phaseWakeup();
       res.rate = {};
-      res.rate.native = await phaseRate('native', 'native', {});
-      if (pythonBin) res.rate.python = await phaseRate('pjsua2 Python', 'python', {});
-      res.rate.sipsterGuardOn = await phaseRate('sipster, admission guard on', 'sipster', { admissionGuard: true, latency: true });
-      res.rate.sipsterGuardOff = await phaseRate('sipster, admission guard off', 'sipster', { admissionGuard: false });
-      if (LOOP) res.rate.sipsterLoop = await phaseRate('sipster, loop signalling', 'sipster-loop', { admissionGuard: true, latency: true });
+      const maxCalls = CFG.maxOpen;
+      res.rate.native = await phaseRate('native', 'native', { maxCalls });
+      if (pythonBin) res.rate.python = await phaseRate('pjsua2 Python', 'python', { maxCalls });
+      res.rate.sipsterGuardOn = await phaseRate('sipster, admission guard on', 'sipster', { admissionGuard: true, latency: true, maxCalls });
+      res.rate.sipsterGuardOff = await phaseRate('sipster, admission guard off', 'sipster', { admissionGuard: false, maxCalls });
+      if (LOOP) res.rate.sipsterLoop = await phaseRate('sipster, loop signalling', 'sipster-loop', { admissionGuard: true, latency: true, maxCalls });
     }
     if (want('memory')) {
       res.memory = {};

@@ -191,12 +191,17 @@ impl AccountHandle {
     }
 
     /// The optional events (by JS name) that have listeners: INVITEs with
-    /// Replaces are held for a decision only while `replaceRequest` has one.
+    /// Replaces are held for a decision only while `replaceRequest` has one,
+    /// and MESSAGEs are copied only while `message` has one.
     #[napi]
     pub fn listen_to(&self, events: Vec<String>) {
         let mut mask = 0;
-        if events.iter().any(|e| e == "replaceRequest") {
-            mask |= pjsip_sys::interest::ACCOUNT_REPLACE_REQUEST;
+        for event in &events {
+            match event.as_str() {
+                "replaceRequest" => mask |= pjsip_sys::interest::ACCOUNT_REPLACE_REQUEST,
+                "message" => mask |= pjsip_sys::interest::ACCOUNT_MESSAGE,
+                _ => {}
+            }
         }
         let _ = self.with("listenTo", |s| {
             s.native.set_interest(mask);

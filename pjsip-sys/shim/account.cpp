@@ -59,7 +59,9 @@ void ShimAccount::onIncomingCall(OnIncomingCallParam &prm) {
 }
 
 // An out-of-dialog MESSAGE for this account; pjsua has answered it 200.
+// Copied and sent only while the owner listens.
 void ShimAccount::onInstantMessage(OnInstantMessageParam &prm) {
+  if ((interest.load() & SIPSTER_ACCOUNT_INTEREST_MESSAGE) == 0) return;
   quietly([&] {
     auto ev = make_event(SIPSTER_EVENT_MESSAGE, key);
     ev.text = prm.rdata.wholeMsg.c_str();

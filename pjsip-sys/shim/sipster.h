@@ -265,6 +265,7 @@ int sipster_account_send_message(sipster_account *a, const char *to, const char 
                                  size_t header_count, uint64_t token, sipster_error *err);
 /* Which of the account's optional events the owner wants (none at creation). */
 #define SIPSTER_ACCOUNT_INTEREST_REPLACE_REQUEST (1u << 0) /* INVITEs with Replaces are held */
+#define SIPSTER_ACCOUNT_INTEREST_MESSAGE (1u << 1)         /* MESSAGEs are copied and sent */
 void sipster_account_set_interest(sipster_account *a, uint32_t mask);
 int sipster_account_is_default(const sipster_account *a);
 int sipster_account_is_valid(const sipster_account *a);

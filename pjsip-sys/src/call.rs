@@ -26,6 +26,8 @@ pub mod interest {
     pub const TRANSFER_REQUEST: u32 = ffi::SIPSTER_INTEREST_TRANSFER_REQUEST;
     /// `Account::set_interest`: INVITEs with Replaces are held for a decision.
     pub const ACCOUNT_REPLACE_REQUEST: u32 = ffi::SIPSTER_ACCOUNT_INTEREST_REPLACE_REQUEST;
+    /// `Account::set_interest`: MESSAGEs are copied and sent.
+    pub const ACCOUNT_MESSAGE: u32 = ffi::SIPSTER_ACCOUNT_INTEREST_MESSAGE;
 
     /// The bit of a pjsip_inv_state.
     pub const fn state(state: u32) -> u32 {
