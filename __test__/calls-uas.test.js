@@ -4,43 +4,27 @@
 // both what the JS saw (events, info fields) and what SIPp saw on the wire
 // (its message trace).
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
 const sipster = require('..');
 const { freePort } = require('./helpers/ports');
 const { runSipp, startSipp } = require('./helpers/sipp');
 const { parseMessages, findMessages, header } = require('./helpers/sip-trace');
-const { incomingCalls, waitUntil, sleep, sdpDirections, sdpAddress } = require('./helpers/events');
-const { loopbackAccount } = require('./helpers/loopback');
+const { waitUntil, sleep, sdpDirections, sdpAddress } = require('./helpers/events');
+const { loopbackUas } = require('./helpers/loopback');
 const { rawSipPeer, inviteWithReplaces } = require('./helpers/raw-sip');
 
 // A limit of 4 calls (pjproject's stock one), whatever the build allows:
 // the tests of the limit place one call more than it.
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 }, uaConfig: { maxCalls: 4 } });
 
-let sipPort;
-let transport;
-let account;
-let calls;
-
-before(async () => {
-  sipPort = await freePort();
-  ({ transport, account } = loopbackAccount(sipster, { idUri: 'sip:127.0.0.1', port: sipPort }));
-  calls = incomingCalls(account);
-  sipster.start();
-});
-
-after(() => {
-  account.delete();
-  transport.close();
-  sipster.shutdown();
-});
+const uas = loopbackUas(sipster, { idUri: 'sip:127.0.0.1' });
 
 function caller(scenario, opts = {}) {
   return freePort().then((localPort) => ({
     localPort,
-    done: runSipp({ scenario, remote: `127.0.0.1:${sipPort}`, localPort, timeoutMs: 20000, ...opts }),
+    done: runSipp({ scenario, remote: `127.0.0.1:${uas.port}`, localPort, timeoutMs: 20000, ...opts }),
   }));
 }
 
@@ -48,7 +32,7 @@ function caller(scenario, opts = {}) {
 const stateNames = (events) => events.events.filter((e) => e.name === 'state').map((e) => e.args[0]);
 
 test('SIPp calls, sipster rings (180) and answers (200), SIPp hangs up', { timeout: 30000 }, async () => {
-  const next = calls.next();
+  const next = uas.calls.next();
   const sipp = await caller('uac_call.xml', { service: 'ivr', duration: 1000 });
   const { info, call, events } = await next;
 
@@ -58,7 +42,7 @@ test('SIPp calls, sipster rings (180) and answers (200), SIPp hangs up', { timeo
   assert.match(info.remoteUri, /<sip:sipp@127\.0\.0\.1(:\d+)?>/);
   assert.equal(info.remoteContact, `<sip:sipp@127.0.0.1:${sipp.localPort}>`);
   assert.match(info.localUri, /<sip:ivr@127\.0\.0\.1(:\d+)?>/);
-  assert.equal(info.localContact, `<sip:127.0.0.1:${sipPort}>`);
+  assert.equal(info.localContact, `<sip:127.0.0.1:${uas.port}>`);
   assert.ok(info.callId.length > 0);
   assert.deepEqual(Object.keys(info).sort(), ['callId', 'headers', 'localContact', 'localUri', 'remoteContact', 'remoteUri', 'srcAddress', 'wholeMsg']);
   assert.equal(call.getInfo().role, 'uas');
@@ -121,7 +105,7 @@ test('SIPp calls, sipster rings (180) and answers (200), SIPp hangs up', { timeo
 });
 
 test('sipster hangs up an answered call: SIPp gets the BYE, the JS the given code', { timeout: 30000 }, async () => {
-  const next = calls.next();
+  const next = uas.calls.next();
   const sipp = await caller('uac_call_wait_bye.xml');
   const { call, events } = await next;
   call.answer();
@@ -143,7 +127,7 @@ test('sipster hangs up an answered call: SIPp gets the BYE, the JS the given cod
 });
 
 test('sipster rejects a ringing call with hangup(486): SIPp gets the 486', { timeout: 30000 }, async () => {
-  const next = calls.next();
+  const next = uas.calls.next();
   const sipp = await caller('uac_call_reject.xml');
   const { call, events } = await next;
   call.answer(180, undefined, { headers: { 'X-Ring': 'early-1' } });
@@ -166,7 +150,7 @@ test('sipster rejects a ringing call with hangup(486): SIPp gets the 486', { tim
 });
 
 test('the caller gives up while sipster rings: CANCEL ends the call with 487', { timeout: 30000 }, async () => {
-  const next = calls.next();
+  const next = uas.calls.next();
   const sipp = await caller('uac_call_cancel.xml', { duration: 300 });
   const { call, events } = await next;
   call.answer(180);
@@ -182,7 +166,7 @@ test('the caller gives up while sipster rings: CANCEL ends the call with 487', {
 });
 
 test('RFC 2833 digits from SIPp arrive as dtmf events, in order', { timeout: 30000 }, async () => {
-  const next = calls.next();
+  const next = uas.calls.next();
   const sipp = await caller('uac_call_dtmf.xml', { duration: 500 });
   const { call, events } = await next;
   call.answer();
@@ -210,8 +194,8 @@ test('INVITEs beyond maxCalls get a final error; the calls in progress go on', {
     call.answer();
   };
   // The queue of the other tests must not see these calls.
-  account.prependListener('call', onCall);
-  const queued = calls.pending;
+  uas.account.prependListener('call', onCall);
+  const queued = uas.calls.pending;
   try {
     const sipp = await caller('uac_call.xml', { calls: max + 1, rate: 50, duration: 2500, timeoutMs: 30000 });
     const result = await sipp.done;
@@ -234,13 +218,13 @@ test('INVITEs beyond maxCalls get a final error; the calls in progress go on', {
     await waitUntil(() => answered.every((c) => c.state === 'disconnected'), 10000, 'every call ended');
     assert.equal(sipster.callCount, 0);
   } finally {
-    account.removeListener('call', onCall);
+    uas.account.removeListener('call', onCall);
   }
   // (the queue's own listener also saw these calls: drop them)
-  while (calls.pending > queued) await calls.next();
+  while (uas.calls.pending > queued) await uas.calls.next();
 
   // Below the limit again, a new call is answered.
-  const next = calls.next();
+  const next = uas.calls.next();
   const sipp = await caller('uac_call.xml', { duration: 200 });
   const { call, events } = await next;
   call.answer();
@@ -249,9 +233,9 @@ test('INVITEs beyond maxCalls get a final error; the calls in progress go on', {
 });
 
 test('an INVITE with Replaces for a call in progress is declined; the call goes on', { timeout: 30000 }, async () => {
-  const next = calls.next();
+  const next = uas.calls.next();
   const sippPort = await freePort();
-  const sipp = await startSipp({ scenario: 'uac_call_wait_bye.xml', remote: `127.0.0.1:${sipPort}`, localPort: sippPort });
+  const sipp = await startSipp({ scenario: 'uac_call_wait_bye.xml', remote: `127.0.0.1:${uas.port}`, localPort: sippPort });
   try {
     const { call, events } = await next;
     call.answer();
@@ -264,10 +248,10 @@ test('an INVITE with Replaces for a call in progress is declined; the call goes 
     const peer = await rawSipPeer();
     let final;
     try {
-      const { text, ack } = inviteWithReplaces(peer, sipPort, { callId: confirmed.callId, toTag: ourTag, fromTag: sippTag });
-      peer.send(text, sipPort);
+      const { text, ack } = inviteWithReplaces(peer, uas.port, { callId: confirmed.callId, toTag: ourTag, fromTag: sippTag });
+      peer.send(text, uas.port);
       final = await peer.waitFor((m) => m.status >= 200, 5000, 'final response');
-      peer.send(ack(final), sipPort);
+      peer.send(ack(final), uas.port);
     } finally {
       peer.close();
     }

@@ -7,47 +7,31 @@
 // transferor, the transfer target, the replaced call's peer) and a raw
 // UDP peer (the replacing INVITE).
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
 const sipster = require('..');
 const { freePort } = require('./helpers/ports');
 const { startSipp } = require('./helpers/sipp');
 const { parseMessages, findMessages, header } = require('./helpers/sip-trace');
-const { incomingCalls, record, CALL_EVENTS } = require('./helpers/events');
-const { loopbackAccount } = require('./helpers/loopback');
+const { record, CALL_EVENTS } = require('./helpers/events');
+const { loopbackUas } = require('./helpers/loopback');
 const { rawSipPeer, inviteWithReplaces } = require('./helpers/raw-sip');
 const { STATE, VALUE } = require('./helpers/errors');
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
 
-let sipPort;
-let transport;
-let account;
-let calls;
-
-before(async () => {
-  sipPort = await freePort();
-  ({ transport, account } = loopbackAccount(sipster, { idUri: 'sip:ivr@127.0.0.1', port: sipPort }));
-  calls = incomingCalls(account);
-  sipster.start();
-});
-
-after(() => {
-  account.delete();
-  transport.close();
-  sipster.shutdown();
-});
+const uas = loopbackUas(sipster, { idUri: 'sip:ivr@127.0.0.1' });
 
 const REFER_ANSWERS = '<recv response="202" optional="true" timeout="5000"/>';
 
 // SIPp calls sipster and sends a REFER to `referTo` (with an X-Transfer-Id
 // header); `replace` edits the scenario. Returns the answered call.
 async function transferor(referTo, { replace = {}, duration = 500 } = {}) {
-  const next = calls.next();
+  const next = uas.calls.next();
   const sipp = await startSipp({
     scenario: 'uac_refer.xml',
-    remote: `127.0.0.1:${sipPort}`,
+    remote: `127.0.0.1:${uas.port}`,
     localPort: await freePort(),
     service: 'ivr',
     keys: { refer_to: referTo },
@@ -165,8 +149,8 @@ test('a REFER still held when the call ends is declined (603); deciding afterwar
 // SIPp calls sipster and waits for a BYE; the raw peer then sends an
 // INVITE that replaces that call.
 async function replacedCall() {
-  const next = calls.next();
-  const sipp = await startSipp({ scenario: 'uac_call_wait_bye.xml', remote: `127.0.0.1:${sipPort}`, localPort: await freePort(), timeoutMs: 30000 });
+  const next = uas.calls.next();
+  const sipp = await startSipp({ scenario: 'uac_call_wait_bye.xml', remote: `127.0.0.1:${uas.port}`, localPort: await freePort(), timeoutMs: 30000 });
   const { call, events } = await next;
   call.answer();
   const [confirmed] = await events.waitFor('confirmed');
@@ -188,15 +172,15 @@ test("an accepted INVITE with Replaces: 200, the replaced call gets its BYE, the
     return req.accept();
   };
   let newCall;
-  account.on('replaceRequest', (req) => {
+  uas.account.on('replaceRequest', (req) => {
     newCall = onRequest(req);
   });
   try {
-    const { text, ack } = inviteWithReplaces(peer, sipPort, replaces, ['X-Replace-Id: r7']);
-    peer.send(text, sipPort);
+    const { text, ack } = inviteWithReplaces(peer, uas.port, replaces, ['X-Replace-Id: r7']);
+    peer.send(text, uas.port);
     const final = await peer.waitFor((m) => m.status >= 200, 5000, 'final response');
     assert.equal(final.status, 200);
-    peer.send(ack(final), sipPort);
+    peer.send(ack(final), uas.port);
 
     assert.equal(requests.length, 1);
     const [req] = requests;
@@ -215,7 +199,7 @@ test("an accepted INVITE with Replaces: 200, the replaced call gets its BYE, the
     await newEvents.waitFor('disconnected');
     await peer.waitFor((m) => m.method === 'BYE', 5000, 'BYE');
   } finally {
-    account.removeAllListeners('replaceRequest');
+    uas.account.removeAllListeners('replaceRequest');
     peer.close();
   }
 });
@@ -223,19 +207,19 @@ test("an accepted INVITE with Replaces: 200, the replaced call gets its BYE, the
 test('an INVITE with Replaces rejected by the listener gets its status; the call goes on', { timeout: 40000 }, async () => {
   const { sipp, call, events, replaces } = await replacedCall();
   const peer = await rawSipPeer();
-  account.on('replaceRequest', (req) => req.reject(486));
+  uas.account.on('replaceRequest', (req) => req.reject(486));
   try {
-    const { text, ack } = inviteWithReplaces(peer, sipPort, replaces);
-    peer.send(text, sipPort);
+    const { text, ack } = inviteWithReplaces(peer, uas.port, replaces);
+    peer.send(text, uas.port);
     const final = await peer.waitFor((m) => m.status >= 200, 5000, 'final response');
     assert.equal(final.status, 486);
-    peer.send(ack(final), sipPort);
+    peer.send(ack(final), uas.port);
     assert.equal(call.state, 'confirmed');
     call.hangup();
     await events.waitFor('disconnected');
     assert.equal((await sipp.done).code, 0);
   } finally {
-    account.removeAllListeners('replaceRequest');
+    uas.account.removeAllListeners('replaceRequest');
     peer.close();
   }
 });

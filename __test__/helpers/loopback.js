@@ -1,5 +1,10 @@
 'use strict';
 
+const { before, after } = require('node:test');
+
+const { freePort } = require('./ports');
+const { incomingCalls } = require('./events');
+
 // Media stays on loopback: pjsua otherwise offers the host's address in SDP.
 const LOOPBACK_MEDIA = { transportConfig: { boundAddress: '127.0.0.1' } };
 
@@ -12,4 +17,23 @@ function loopbackAccount(sipster, { idUri, port = 0 }) {
   return { transport, account, localAddress, port: Number(localAddress.split(':').pop()) };
 }
 
-module.exports = { LOOPBACK_MEDIA, loopbackAccount };
+// A test file's UAS: before its tests, a loopback account on a free port
+// whose incoming calls queue up in `uas.calls` (helpers/events.js), and the
+// library started; after them, all of it closed. Fields are set by the
+// time the tests run.
+function loopbackUas(sipster, { idUri }) {
+  const uas = {};
+  before(async () => {
+    Object.assign(uas, loopbackAccount(sipster, { idUri, port: await freePort() }));
+    uas.calls = incomingCalls(uas.account);
+    sipster.start();
+  });
+  after(() => {
+    uas.account.delete();
+    uas.transport.close();
+    sipster.shutdown();
+  });
+  return uas;
+}
+
+module.exports = { LOOPBACK_MEDIA, loopbackAccount, loopbackUas };
