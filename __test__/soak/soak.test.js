@@ -15,11 +15,30 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 
 const { startPeer } = require('../helpers/peer');
 const { freePort } = require('../helpers/ports');
 const { LOOPBACK_MEDIA } = require('../helpers/loopback');
 const { runSipp } = require('../helpers/sipp');
+
+// runSipp(), and when it fails: every thread's stack of the peer UAS,
+// taken with gdb when it is installed. A run once stopped answering
+// everything after ~8,000 calls; the stacks are what can tell why.
+async function runSippOrDumpPeer(peer, opts) {
+  try {
+    return await runSipp(opts);
+  } catch (err) {
+    const gdb = spawnSync('gdb', ['-p', String(peer.pid), '-batch', '-ex', 'thread apply all bt'], {
+      encoding: 'utf8',
+      timeout: 60000,
+    });
+    err.message += gdb.error
+      ? `\n(no stacks: gdb ${gdb.error.code})`
+      : `\npeer UAS threads (gdb):\n${gdb.stdout.split('\n').filter((l) => /^(Thread|#)/.test(l)).join('\n')}`;
+    throw err;
+  }
+}
 
 const CALLS = Number(process.env.SOAK_CALLS || 10000);
 const RATE = Number(process.env.SOAK_RATE || 40); // calls/s: below the ~60/s media-socket turnover limit
@@ -152,7 +171,7 @@ test(`soak: ${CALLS} sequential answered and recorded calls, the last answered l
   assert.ok(setup.maxPorts < CALLS || CALLS < 10000, `bridge of ${setup.maxPorts} ports`);
 
   const started = Date.now();
-  const result = await runSipp({
+  const result = await runSippOrDumpPeer(peer, {
     scenario: 'uac_call',
     remote: `127.0.0.1:${setup.port}`,
     localPort: await freePort(),
