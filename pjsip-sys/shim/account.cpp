@@ -74,7 +74,7 @@ void ShimAccount::onInstantMessage(OnInstantMessageParam &prm) {
 void ShimAccount::onInstantMessageStatus(OnInstantMessageStatusParam &prm) {
   quietly([&] {
     auto ev = make_event(SIPSTER_EVENT_MESSAGE_STATUS, key);
-    ev.call_key = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(prm.userData));
+    ev.token = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(prm.userData));
     ev.code = prm.code;
     ev.text = prm.reason.c_str();
     emit(ev);

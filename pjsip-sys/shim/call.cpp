@@ -183,7 +183,7 @@ void ShimCall::onCallTsxState(OnCallTsxStateParam &prm) {
     }
     std::string reason(tsx->status_text.ptr, static_cast<size_t>(tsx->status_text.slen));
     auto ev = make_event(SIPSTER_EVENT_INFO_STATUS, key);
-    ev.call_key = token;
+    ev.token = token;
     ev.code = tsx->status_code;
     ev.text = reason.c_str();
     emit(ev);
@@ -208,9 +208,8 @@ void ShimCall::onDtmfDigit(OnDtmfDigitParam &prm) {
 void ShimCall::onCallTransferRequest(OnCallTransferRequestParam &prm) {
   prm.statusCode = PJSIP_SC_DECLINE;
   quietly([&] {
-    HeldDecision *decision = held_decision_for(key);
+    HeldDecision *decision = held_decision_ready(key);
     if (!decision) return;
-    if (decision->status_code < 300 && !new_call_for_decision(*decision)) return;
     prm.statusCode = static_cast<pjsip_status_code>(decision->status_code);
     prm.newCall = decision->new_call;
   });
@@ -220,9 +219,8 @@ void ShimCall::onCallReplaceRequest(OnCallReplaceRequestParam &prm) {
   prm.statusCode = PJSIP_SC_DECLINE;
   prm.reason = "Decline";
   quietly([&] {
-    HeldDecision *decision = held_decision_for(key);
+    HeldDecision *decision = held_decision_ready(key);
     if (!decision) return;
-    if (decision->status_code < 300 && !new_call_for_decision(*decision)) return;
     prm.statusCode = static_cast<pjsip_status_code>(decision->status_code);
     const pj_str_t *text = pjsip_get_status_text(decision->status_code);
     prm.reason = std::string(text->ptr, static_cast<size_t>(text->slen));

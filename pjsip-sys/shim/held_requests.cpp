@@ -156,18 +156,16 @@ void register_held_requests_module() {
                   &held_on_rx_request);
 }
 
-HeldDecision *held_decision_for(uint64_t call_key) {
+HeldDecision *held_decision_ready(uint64_t call_key) {
   HeldDecision *d = t_decision;
-  return d && d->call_key == call_key ? d : nullptr;
-}
-
-ShimCall *new_call_for_decision(HeldDecision &d) {
-  pj::Account *account = pj::Account::lookup(d.account);
-  if (!account) return nullptr;
-  auto *call = new ShimCall(*account, d.new_call_key);
-  if (Library *lib = current_library()) lib->track(lib->calls, call);
-  d.new_call = call;
-  return call;
+  if (!d || d->call_key != call_key) return nullptr;
+  if (d->status_code < 300 && !d->new_call) {
+    pj::Account *account = pj::Account::lookup(d->account);
+    if (!account) return nullptr;
+    d->new_call = new ShimCall(*account, d->new_call_key);
+    if (Library *lib = current_library()) lib->track(lib->calls, d->new_call);
+  }
+  return d;
 }
 
 void decline_held_requests_of(uint64_t call_key) {

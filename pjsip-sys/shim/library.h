@@ -152,10 +152,10 @@ struct HeldDecision {
   ShimCall *new_call = nullptr;  // set once created for an accepted request
 };
 void register_held_requests_module();
-// The decision being applied on this thread to the call `call_key`, if any.
-HeldDecision *held_decision_for(uint64_t call_key);
-// The new call of an accepted request (tracked), or null without its account.
-ShimCall *new_call_for_decision(HeldDecision &decision);
+// The decision being applied on this thread to the call `call_key`, with
+// its new call made (and tracked) when it accepts; null when there is none,
+// or when an accepted request's account is gone (it is then declined).
+HeldDecision *held_decision_ready(uint64_t call_key);
 // Declines (603) what is held for a call that has ended.
 void decline_held_requests_of(uint64_t call_key);
 // Frees whatever is still held (shutdown).

@@ -144,10 +144,10 @@ typedef enum sipster_event_kind {
   SIPSTER_EVENT_TRANSFER_STATUS, /* source = call key, code = SIP status of the NOTIFY'd progress,
                                    flag = final */
   SIPSTER_EVENT_MESSAGE,         /* source = account, text = the MESSAGE as received (answered 200) */
-  SIPSTER_EVENT_MESSAGE_STATUS,  /* source = account, call_key = the send's token, code = final
+  SIPSTER_EVENT_MESSAGE_STATUS,  /* source = account, token = the send's token, code = final
                                     status, text = reason */
   SIPSTER_EVENT_INFO,            /* source = call key, text = the INFO as received (answered 200) */
-  SIPSTER_EVENT_INFO_STATUS,     /* source = call key, call_key = the send's token, code = final
+  SIPSTER_EVENT_INFO_STATUS,     /* source = call key, token = the send's token, code = final
                                     status, text = reason */
   SIPSTER_EVENT_TRANSFER_REQUEST, /* source = call key, token, text = the REFER as received (held:
                                      see sipster_held_request_decide) */
@@ -165,7 +165,7 @@ typedef struct sipster_event {
   const char *text;
   sipster_call *call;
   uint64_t call_key;
-  uint64_t token; /* a held request's, for sipster_held_request_decide */
+  uint64_t token; /* a held request's (sipster_held_request_decide), or a send's */
   const sipster_call_info *call_info;
   const sipster_stream_info *streams;
   size_t stream_count;
@@ -259,7 +259,7 @@ int sipster_account_set_transport(sipster_account *a, const sipster_transport *t
                                   sipster_error *err);
 int sipster_account_set_default(sipster_account *a, sipster_error *err);
 /* Sends an out-of-dialog MESSAGE to `to`; its final response (or pjsip's
- * 408) comes as SIPSTER_EVENT_MESSAGE_STATUS with call_key = token. */
+ * 408) comes as SIPSTER_EVENT_MESSAGE_STATUS with this token. */
 int sipster_account_send_message(sipster_account *a, const char *to, const char *content_type,
                                  const char *body, const sipster_header *headers,
                                  size_t header_count, uint64_t token, sipster_error *err);
@@ -312,7 +312,7 @@ int sipster_call_transfer_replaces(sipster_call *c, const sipster_call *other,
 int sipster_call_dial_dtmf(sipster_call *c, const char *digits, int method_info,
                            uint32_t duration_ms, sipster_error *err);
 /* Sends an INFO in the call's dialog with this body and headers; its final
- * response comes as SIPSTER_EVENT_INFO_STATUS with call_key = token. */
+ * response comes as SIPSTER_EVENT_INFO_STATUS with this token. */
 int sipster_call_send_info(sipster_call *c, const char *content_type, const char *body,
                            const sipster_header *headers, size_t header_count, uint64_t token,
                            sipster_error *err);

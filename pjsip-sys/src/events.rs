@@ -209,7 +209,7 @@ impl Event {
             },
             SIPSTER_EVENT_INFO_STATUS => EventKind::InfoStatus {
                 call_key: raw.source,
-                token: raw.call_key,
+                token: raw.token,
                 code: raw.code,
                 reason: owned(raw.text),
             },
@@ -219,7 +219,7 @@ impl Event {
             },
             SIPSTER_EVENT_MESSAGE_STATUS => EventKind::MessageStatus {
                 account: raw.source,
-                token: raw.call_key,
+                token: raw.token,
                 code: raw.code,
                 reason: owned(raw.text),
             },
