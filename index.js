@@ -10,7 +10,7 @@ const native = require('./lib/native');
 const { typeError, valueError, describe, check, checkHeaders, checkChoice } = require('./lib/errors');
 const streams = require('./lib/streams');
 const ivr = require('./lib/ivr');
-const { withRequest, messageFromRequest, Responses } = require('./lib/sip-message');
+const { incomingCallInfo, messageFromRequest, Responses } = require('./lib/sip-message');
 const { receivers } = require('./lib/receivers');
 const { Media } = require('./lib/media');
 const { heldRequest, declineHeld } = require('./lib/held-request');
@@ -20,21 +20,28 @@ let initialized = false;
 
 // ---- events ------------------------------------------------------------------
 
-// A call's info from the parameters of the `call` and `callState` handlers.
-function callInfo(state, stateText, role, lastStatusCode, lastReason, localUri, localContact,
-  remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration, hasMedia, isActive) {
+// Who a call is between. The native side says it about once per call (in
+// `call`, and in `callState` where it changed); each Call keeps its own.
+function callIdentity(localUri = '', localContact = '', remoteUri = '', remoteContact = '', callId = '',
+  srcAddress = '') {
+  return { localUri, localContact, remoteUri, remoteContact, callId, srcAddress };
+}
+
+// A call's info: the status that its event carries, and its identity.
+function callInfo(state, stateText, role, lastStatusCode, lastReason, connDuration, totalDuration,
+  hasMedia, isActive, identity) {
   return {
     state,
     stateText,
     role,
     lastStatusCode,
     lastReason,
-    localUri,
-    localContact,
-    remoteUri,
-    remoteContact,
-    callId,
-    srcAddress,
+    localUri: identity.localUri,
+    localContact: identity.localContact,
+    remoteUri: identity.remoteUri,
+    remoteContact: identity.remoteContact,
+    callId: identity.callId,
+    srcAddress: identity.srcAddress,
     connDuration,
     totalDuration,
     hasMedia,
@@ -55,18 +62,25 @@ const eventHandlers = {
   regState(accountKey, active, code, expires, reason) {
     receivers.get(accountKey)?._onRegState(active, code, expires, reason);
   },
-  call(accountKey, callKey, handle, wholeMsg, state, stateText, role, lastStatusCode, lastReason,
-    localUri, localContact, remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration,
-    hasMedia, isActive) {
-    const info = callInfo(state, stateText, role, lastStatusCode, lastReason, localUri, localContact,
-      remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration, hasMedia, isActive);
-    receivers.get(accountKey)?._onCall(callKey, handle, info, wholeMsg);
+  call(accountKey, callKey, handle, wholeMsg, state, localUri, localContact, remoteUri, remoteContact,
+    callId, srcAddress) {
+    const identity = callIdentity(localUri, localContact, remoteUri, remoteContact, callId, srcAddress);
+    receivers.get(accountKey)?._onCall(callKey, handle, state, identity, wholeMsg);
   },
-  callState(callKey, state, stateText, role, lastStatusCode, lastReason, localUri, localContact,
-    remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration, hasMedia, isActive) {
-    const info = callInfo(state, stateText, role, lastStatusCode, lastReason, localUri, localContact,
-      remoteUri, remoteContact, callId, srcAddress, connDuration, totalDuration, hasMedia, isActive);
-    receivers.get(callKey)?._onState(info);
+  // The identity parameters are null where they did not change.
+  callState(callKey, state, stateText, role, lastStatusCode, lastReason, connDuration, totalDuration,
+    hasMedia, isActive, localUri, localContact, remoteUri, remoteContact, callId, srcAddress) {
+    const call = receivers.get(callKey);
+    if (!call) return;
+    const identity = call._identity;
+    if (localUri !== null) identity.localUri = localUri;
+    if (localContact !== null) identity.localContact = localContact;
+    if (remoteUri !== null) identity.remoteUri = remoteUri;
+    if (remoteContact !== null) identity.remoteContact = remoteContact;
+    if (callId !== null) identity.callId = callId;
+    if (srcAddress !== null) identity.srcAddress = srcAddress;
+    call._onState(callInfo(state, stateText, role, lastStatusCode, lastReason, connDuration, totalDuration,
+      hasMedia, isActive, identity));
   },
   callMedia(callKey, medias) {
     receivers.get(callKey)?._onMedia(medias);
@@ -365,11 +379,11 @@ class Account extends EventEmitter {
     this.emit(active ? 'registered' : 'unregistered');
   }
 
-  _onCall(callKey, handle, info, wholeMsg) {
-    const call = new Call(handle, info);
+  _onCall(callKey, handle, state, identity, wholeMsg) {
+    const call = new Call(handle, state);
+    call._identity = identity;
     receivers.set(callKey, call);
-    const { srcAddress, localUri, localContact, remoteUri, remoteContact, callId } = info;
-    const incoming = withRequest({ srcAddress, localUri, localContact, remoteUri, remoteContact, callId }, wholeMsg);
+    const incoming = incomingCallInfo(identity, wholeMsg);
     this.emit('call', incoming, call);
     call._listenFromNowOn();
   }
@@ -437,19 +451,19 @@ class Account extends EventEmitter {
 
 class Call extends EventEmitter {
   // Calls come from Account#makeCall() and the account's 'call' event.
-  constructor(handle, info) {
+  constructor(handle, state = 'null') {
     super();
     if (!(handle instanceof native.CallHandle)) {
       throw typeError('Call objects come from Account#makeCall() and the "call" event');
     }
     this._native = handle;
-    this._state = info ? info.state : 'null';
+    this._state = state;
+    this._identity = callIdentity();
     this._medias = [];
     // Once on, the native side copies and sends only the events that have
     // listeners (and always the end of the call).
     this._narrowed = false;
-    this._listening = '';
-    this._infos = new Responses();
+    this._infos = null; // the INFOs sent (sendInfo), made on first use
     this.on('newListener', (event) => this._listen(event));
     this.on('removeListener', () => this._listen());
   }
@@ -458,7 +472,7 @@ class Call extends EventEmitter {
   // before the caller's listeners are on is sent; from then on only what
   // they listen to.
   static _adoptNew(handle) {
-    const call = new Call(handle, null);
+    const call = new Call(handle);
     receivers.set(handle.key, call);
     process.nextTick(() => call._listenFromNowOn());
     return call;
@@ -475,10 +489,7 @@ class Call extends EventEmitter {
     if (!this._narrowed || this._native.ended) return;
     const events = this.eventNames().filter((name) => typeof name === 'string');
     if (typeof adding === 'string') events.push(adding);
-    const listening = [...new Set(events)].sort().join(',');
-    if (listening === this._listening) return;
-    this._listening = listening;
-    this._native.listenTo(listening.split(','));
+    this._native.listenTo(events);
   }
 
   _onState(info) {
@@ -524,7 +535,7 @@ class Call extends EventEmitter {
   }
 
   _onInfoStatus(token, statusCode, reason) {
-    this._infos.settle(token, { statusCode, reason });
+    this._infos?.settle(token, { statusCode, reason });
   }
 
   // New: IVR helpers (lib/ivr.js).
@@ -539,6 +550,7 @@ class Call extends EventEmitter {
   // New: an INFO in the call's dialog. Settles with the final response,
   // whatever its code; rejects only when it cannot be sent.
   sendInfo(options) {
+    this._infos ??= new Responses();
     return this._infos.request(() => {
       check('options', options, 'object');
       check('options.contentType', options.contentType, 'string');
@@ -551,7 +563,7 @@ class Call extends EventEmitter {
   _finish() {
     receivers.delete(this._native.key);
     for (const media of this._medias) media._ended();
-    this._infos.settleAll({ statusCode: 487, reason: 'Request Terminated (the call ended first)' });
+    this._infos?.settleAll({ statusCode: 487, reason: 'Request Terminated (the call ended first)' });
   }
 
   answer(statusCode, reason, options) {

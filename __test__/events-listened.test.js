@@ -11,9 +11,11 @@ const path = require('node:path');
 
 const native = require(path.join(__dirname, '..', 'sipster.node'));
 
-// States of callState events as they reach index.js, by call key, and
-// the MESSAGEs that reach it.
+// States of callState events as they reach index.js, by call key, the
+// identity parameters of each (localUri ... srcAddress, null where
+// unchanged), and the MESSAGEs that reach it.
 const delivered = new Map();
+const identities = new Map();
 let messagesDelivered = 0;
 const realInit = native.init;
 native.init = function init(config, logToHandlers, handlers, options) {
@@ -22,6 +24,8 @@ native.init = function init(config, logToHandlers, handlers, options) {
     callState(callKey, state, ...rest) {
       if (!delivered.has(callKey)) delivered.set(callKey, []);
       delivered.get(callKey).push(state);
+      if (!identities.has(callKey)) identities.set(callKey, []);
+      identities.get(callKey).push(rest.slice(8));
       return handlers.callState(callKey, state, ...rest);
     },
     message(...args) {
@@ -34,7 +38,7 @@ native.init = function init(config, logToHandlers, handlers, options) {
 
 const sipster = require('..');
 const { freePort } = require('./helpers/ports');
-const { runSipp } = require('./helpers/sipp');
+const { runSipp, startSipp } = require('./helpers/sipp');
 const { loopbackAccount } = require('./helpers/loopback');
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } }, { handleSignals: false });
@@ -123,4 +127,57 @@ test("an account's MESSAGEs cross only while it has a 'message' listener; SIPp g
   await sendOne();
   await new Promise((resolve) => setTimeout(resolve, 200));
   assert.equal(messagesDelivered, 1);
+});
+
+const IDENTITY = ['localUri', 'localContact', 'remoteUri', 'remoteContact', 'callId', 'srcAddress'];
+
+test("an incoming call's identity crosses once, in 'call'; every state's info still has it", { timeout: 30000 }, async () => {
+  let callInfo = null;
+  account.once('call', (info) => {
+    callInfo = info;
+  });
+  const { call, seen } = await oneCall((c, infos) => c.on('state', (state, info) => infos.push(info)));
+  const crossed = identities.get(call._native.key);
+  assert.ok(crossed.length >= 3, `callState events: ${crossed.length}`);
+  for (const params of crossed) assert.deepEqual(params, [null, null, null, null, null, null]);
+  assert.match(callInfo.callId, /./);
+  assert.match(callInfo.remoteUri, /<sip:sipp@127\.0\.0\.1>/);
+  for (const info of seen) {
+    for (const field of IDENTITY) assert.equal(info[field], callInfo[field], `${info.state}: ${field}`);
+  }
+  assert.equal(call.getInfo().callId, callInfo.callId);
+});
+
+test("an outgoing call's identity crosses in its first state, then only what changed (the remote contact)", { timeout: 30000 }, async () => {
+  const sippPort = await freePort();
+  const sipp = await startSipp({ scenario: 'uas_answer.xml', localPort: sippPort, duration: 0 });
+  try {
+    const call = account.makeCall(`sip:bob@127.0.0.1:${sippPort}`);
+    const infos = [];
+    call.on('state', (state, info) => infos.push(info));
+    await new Promise((resolve) => call.once('confirmed', resolve));
+    call.hangup();
+    await new Promise((resolve) => call.once('disconnected', resolve));
+    const result = await sipp.done;
+    assert.equal(result.code, 0, `SIPp's call failed\n${result.errors}`);
+
+    const crossed = identities.get(call._native.key);
+    assert.equal(delivered.get(call._native.key)[0], 'calling');
+    const [localUri, , remoteUri, remoteContact, callId] = crossed[0];
+    assert.equal(remoteUri, `sip:bob@127.0.0.1:${sippPort}`);
+    assert.match(localUri, /sip:127\.0\.0\.1/);
+    assert.match(callId, /./);
+    assert.equal(remoteContact, null, 'no remote contact before a response');
+    const later = crossed.slice(1).flat().filter((v) => v !== null);
+    assert.deepEqual(later, [`<sip:127.0.0.1:${sippPort};transport=UDP>`], 'after the first state: the remote contact, once');
+
+    const last = infos.at(-1);
+    assert.equal(last.state, 'disconnected');
+    assert.equal(last.callId, callId);
+    assert.equal(last.remoteUri, remoteUri);
+    assert.equal(last.remoteContact, `<sip:127.0.0.1:${sippPort};transport=UDP>`);
+    assert.equal(infos[0].remoteContact, '');
+  } finally {
+    await sipp.stop();
+  }
 });

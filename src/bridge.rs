@@ -32,55 +32,75 @@ use std::sync::{Arc, Weak};
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use pjsip_sys::{CallInfo, Event, EventKind, EventSink, LibraryThread};
+use pjsip_sys::{CallStatus, Event, EventKind, EventSink, IdentityUpdate, LibraryThread};
 
 use crate::call::{self, role_name, state_name, CallHandle};
 use crate::media::{self, MediaHandle};
-
-/// A call's info as handler parameters, in this order: `state, stateText,
-/// role, lastStatusCode, lastReason, localUri, localContact, remoteUri,
-/// remoteContact, callId, srcAddress, connDuration, totalDuration,
-/// hasMedia, isActive`.
-macro_rules! call_info_types {
-    ($($lead:ty),*) => {
-        (
-            $($lead,)*
-            &'static str, String, &'static str, i32, String, String, String, String, String,
-            String, String, f64, f64, bool, bool,
-        )
-    };
-}
-
-macro_rules! call_info_args {
-    ($info:expr; $($lead:expr),*) => {{
-        let info: CallInfo = $info;
-        FnArgs::from((
-            $($lead,)*
-            state_name(info.state),
-            info.state_text,
-            role_name(info.role),
-            info.last_status_code,
-            info.last_reason,
-            info.local_uri,
-            info.local_contact,
-            info.remote_uri,
-            info.remote_contact,
-            info.call_id,
-            info.src_address,
-            info.connect_duration,
-            info.total_duration,
-            info.has_media,
-            info.is_active,
-        ))
-    }};
-}
 
 /// A JS function that takes `Args` as its parameters.
 type Handler<Args> = FunctionRef<FnArgs<Args>, ()>;
 
 type RegStateArgs = (f64, bool, i32, i32, String);
-type CallArgs = call_info_types!(f64, f64, CallHandle, String);
-type CallStateArgs = call_info_types!(f64);
+/// `accountKey, callKey, call, wholeMsg, state`, then the identity.
+type CallArgs = (
+    f64,
+    f64,
+    CallHandle,
+    String,
+    &'static str,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+/// `callKey, state, stateText, role, lastStatusCode, lastReason,
+/// connDuration, totalDuration, hasMedia, isActive`, then the identity
+/// strings that changed since the call's previous event (`null` where not).
+type CallStateArgs = (
+    f64,
+    &'static str,
+    String,
+    &'static str,
+    i32,
+    String,
+    f64,
+    f64,
+    bool,
+    bool,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn call_state_args(
+    call_key: u64,
+    status: CallStatus,
+    identity: IdentityUpdate,
+) -> FnArgs<CallStateArgs> {
+    FnArgs::from((
+        call_key as f64,
+        state_name(status.state),
+        status.state_text,
+        role_name(status.role),
+        status.last_status_code,
+        status.last_reason,
+        status.connect_duration,
+        status.total_duration,
+        status.has_media,
+        status.is_active,
+        identity.local_uri,
+        identity.local_contact,
+        identity.remote_uri,
+        identity.remote_contact,
+        identity.call_id,
+        identity.src_address,
+    ))
+}
 type TransferStatusArgs = (f64, i32, String, bool);
 
 /// The JS handler of each event kind, by the name index.js gives it, with
@@ -93,9 +113,10 @@ struct EventHandlers {
     reg_started: Handler<(f64, bool)>,
     /// `regState(accountKey, active, code, expires, reason)`
     reg_state: Handler<RegStateArgs>,
-    /// `call(accountKey, callKey, call, ...info)`
+    /// `call(accountKey, callKey, call, wholeMsg, state, ...identity)`: what
+    /// the Call and the account's 'call' event need
     call: Handler<CallArgs>,
-    /// `callState(callKey, ...info)`
+    /// `callState(callKey, ...status, ...identity changes)`, see `CallStateArgs`
     call_state: Handler<CallStateArgs>,
     /// `callMedia(callKey, medias)`
     call_media: Handler<(f64, Vec<MediaHandle>)>,
@@ -242,12 +263,33 @@ fn deliver(env: &Env, h: &EventHandlers, event: Event) -> Result<()> {
                 return Ok(());
             };
             let handle = call::adopt_incoming(call_key, call.into_call(&library_thread), &info);
-            let args = call_info_args!(info; account as f64, call_key as f64, handle, whole_msg);
+            let identity = info.identity;
+            let args = FnArgs::from((
+                account as f64,
+                call_key as f64,
+                handle,
+                whole_msg,
+                state_name(info.status.state),
+                identity.local_uri,
+                identity.local_contact,
+                identity.remote_uri,
+                identity.remote_contact,
+                identity.call_id,
+                identity.src_address,
+            ));
             self::call(env, &h.call, args)
         }
-        EventKind::CallState { call_key, info } => {
-            call::apply_state(call_key, &info);
-            call(env, &h.call_state, call_info_args!(info; call_key as f64))
+        EventKind::CallState {
+            call_key,
+            status,
+            identity,
+        } => {
+            call::apply_state(call_key, &status, &identity);
+            call(
+                env,
+                &h.call_state,
+                call_state_args(call_key, status, identity),
+            )
         }
         EventKind::CallMedia { call_key, streams } => {
             let medias = media::of_call(call_key, &streams);

@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use pjsip_sys::{interest, CallInfo, CallOp};
+use pjsip_sys::{interest, CallInfo, CallOp, CallStatus, IdentityUpdate};
 
 use crate::error::{OrThrow, Result, SipsterError};
 use crate::keepalive::KeepAlive;
@@ -198,10 +198,14 @@ pub(crate) fn place(
 }
 
 /// Records a state change; on `disconnected` the native call is released.
-pub(crate) fn apply_state(key: u64, info: &CallInfo) {
+pub(crate) fn apply_state(key: u64, status: &CallStatus, identity: &IdentityUpdate) {
     let Some(core) = live(key) else { return };
-    *core.last_info.borrow_mut() = info.clone();
-    if info.state == DISCONNECTED {
+    {
+        let mut last = core.last_info.borrow_mut();
+        last.status.clone_from(status);
+        last.identity.update(identity);
+    }
+    if status.state == DISCONNECTED {
         LIVE.with(|live| live.borrow_mut().remove(&key));
         if let Some(native) = core.native.borrow_mut().take() {
             *core.final_stats.borrow_mut() = native.final_stats();
@@ -227,7 +231,7 @@ pub(crate) fn forget_all() -> Vec<Rc<CallCore>> {
 /// requires (see sipster_lib_destroy).
 pub(crate) fn end_all(cores: Vec<Rc<CallCore>>) {
     for core in cores {
-        core.last_info.borrow_mut().state = DISCONNECTED;
+        core.last_info.borrow_mut().status.state = DISCONNECTED;
         core.native.borrow_mut().take();
     }
 }
@@ -332,22 +336,23 @@ pub struct CallInfoObject {
 
 impl From<&CallInfo> for CallInfoObject {
     fn from(info: &CallInfo) -> Self {
+        let (status, identity) = (&info.status, &info.identity);
         CallInfoObject {
-            state: state_name(info.state).to_string(),
-            state_text: info.state_text.clone(),
-            role: role_name(info.role).to_string(),
-            last_status_code: info.last_status_code,
-            last_reason: info.last_reason.clone(),
-            local_uri: info.local_uri.clone(),
-            local_contact: info.local_contact.clone(),
-            remote_uri: info.remote_uri.clone(),
-            remote_contact: info.remote_contact.clone(),
-            call_id: info.call_id.clone(),
-            src_address: info.src_address.clone(),
-            conn_duration: info.connect_duration,
-            total_duration: info.total_duration,
-            has_media: info.has_media,
-            is_active: info.is_active,
+            state: state_name(status.state).to_string(),
+            state_text: status.state_text.clone(),
+            role: role_name(status.role).to_string(),
+            last_status_code: status.last_status_code,
+            last_reason: status.last_reason.clone(),
+            local_uri: identity.local_uri.clone(),
+            local_contact: identity.local_contact.clone(),
+            remote_uri: identity.remote_uri.clone(),
+            remote_contact: identity.remote_contact.clone(),
+            call_id: identity.call_id.clone(),
+            src_address: identity.src_address.clone(),
+            conn_duration: status.connect_duration,
+            total_duration: status.total_duration,
+            has_media: status.has_media,
+            is_active: status.is_active,
         }
     }
 }
@@ -561,22 +566,22 @@ impl CallHandle {
 
     #[napi(getter)]
     pub fn conn_duration(&self) -> f64 {
-        self.core.info().connect_duration
+        self.core.info().status.connect_duration
     }
 
     #[napi(getter)]
     pub fn total_duration(&self) -> f64 {
-        self.core.info().total_duration
+        self.core.info().status.total_duration
     }
 
     #[napi(getter)]
     pub fn has_media(&self) -> bool {
-        !self.core.has_ended() && self.core.info().has_media
+        !self.core.has_ended() && self.core.info().status.has_media
     }
 
     #[napi(getter)]
     pub fn is_active(&self) -> bool {
-        !self.core.has_ended() && self.core.info().is_active
+        !self.core.has_ended() && self.core.info().status.is_active
     }
 
     /// The state now: pjsua's while the call is up, the last one after.
@@ -591,7 +596,7 @@ impl CallHandle {
         if finished {
             return state_name(DISCONNECTED);
         }
-        state_name(self.core.info().state)
+        state_name(self.core.info().status.state)
     }
 
     /// The events (by JS name) that have listeners: the shim copies and

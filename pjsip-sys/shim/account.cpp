@@ -2,6 +2,7 @@
 // C ABI of sipster_account (see sipster.h for the conventions).
 #include "account.h"
 
+#include <cstring>
 #include <memory>
 
 #include "call.h"
@@ -35,8 +36,8 @@ void ShimAccount::onIncomingCall(OnIncomingCallParam &prm) {
     auto *call = new ShimCall(*this, call_key, prm.callId);
     call->src_address = prm.rdata.srcAddress;
     if (Library *lib = current_library()) lib->track(lib->calls, call);
-    CallInfo ci;
-    quietly([&] { ci = call->getInfo(); });
+    pjsua_call_info raw;
+    if (pjsua_call_get_info(prm.callId, &raw) != PJ_SUCCESS) std::memset(&raw, 0, sizeof raw);
     auto *handle = new sipster_call{call};
     struct Ctx {
       uint64_t account_key, call_key;
@@ -44,9 +45,9 @@ void ShimAccount::onIncomingCall(OnIncomingCallParam &prm) {
       const char *whole_msg;
     } ctx{key, call_key, handle, prm.rdata.wholeMsg.c_str()};
     call->visit_info(
-        ci,
-        [](void *raw, const sipster_call_info *info) {
-          auto *c = static_cast<Ctx *>(raw);
+        raw, true,
+        [](void *raw_ctx, const sipster_call_info *info) {
+          auto *c = static_cast<Ctx *>(raw_ctx);
           auto ev = make_event(SIPSTER_EVENT_INCOMING_CALL, c->account_key);
           ev.text = c->whole_msg;
           ev.call = c->handle;

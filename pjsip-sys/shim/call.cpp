@@ -31,46 +31,72 @@ template struct ExposeMember<CallIdMember, &Call::id>;
 
 void ShimCall::detach() { this->*call_id_member(CallIdMember()) = PJSUA_INVALID_ID; }
 
-void ShimCall::visit_info(const CallInfo &ci, sipster_call_info_visitor visit, void *ctx) {
+namespace {
+
+std::string text(const pj_str_t &s) { return std::string(s.ptr, static_cast<size_t>(s.slen)); }
+
+// pjsua's C info of call `id`; zeroed (state NULL) when pjsua has none.
+pjsua_call_info raw_info(pjsua_call_id id, pj_status_t *status = nullptr) {
+  pjsua_call_info raw;
+  pj_status_t st = pjsua_call_get_info(id, &raw);
+  if (st != PJ_SUCCESS) std::memset(&raw, 0, sizeof raw);
+  if (status) *status = st;
+  return raw;
+}
+
+}  // namespace
+
+void ShimCall::visit_info(const pjsua_call_info &raw, bool changes_only,
+                          sipster_call_info_visitor visit, void *ctx,
+                          const std::function<void(sipster_call_info &)> &adjust) {
+  std::string state_text = text(raw.state_text), last_reason = text(raw.last_status_text);
+  std::string identity[6] = {text(raw.local_info),  text(raw.local_contact), text(raw.remote_info),
+                             text(raw.remote_contact), text(raw.call_id),   src_address};
+  const char *said_now[6];
+  for (int i = 0; i < 6; i++) {
+    if (!changes_only) {
+      said_now[i] = identity[i].c_str();
+    } else if (identity[i] == said[i]) {
+      said_now[i] = nullptr;
+    } else {
+      said[i] = identity[i];
+      said_now[i] = said[i].c_str();
+    }
+  }
   sipster_call_info info;
   std::memset(&info, 0, sizeof info);
-  info.state = ci.state;
-  info.state_text = ci.stateText.c_str();
-  info.role = ci.role;
-  info.last_status_code = ci.lastStatusCode;
-  info.last_reason = ci.lastReason.c_str();
-  info.local_uri = ci.localUri.c_str();
-  info.local_contact = ci.localContact.c_str();
-  info.remote_uri = ci.remoteUri.c_str();
-  info.remote_contact = ci.remoteContact.c_str();
-  info.call_id = ci.callIdString.c_str();
-  info.src_address = src_address.c_str();
-  info.connect_duration = ci.connectDuration.sec + ci.connectDuration.msec / 1000.0;
-  info.total_duration = ci.totalDuration.sec + ci.totalDuration.msec / 1000.0;
-  for (const auto &media : ci.media) {
-    if (media.type == PJMEDIA_TYPE_AUDIO &&
-        (media.status == PJSUA_CALL_MEDIA_ACTIVE || media.status == PJSUA_CALL_MEDIA_REMOTE_HOLD))
+  info.state = raw.state;
+  info.state_text = state_text.c_str();
+  info.role = raw.role;
+  info.last_status_code = raw.last_status;
+  info.last_reason = last_reason.c_str();
+  info.local_uri = said_now[0];
+  info.local_contact = said_now[1];
+  info.remote_uri = said_now[2];
+  info.remote_contact = said_now[3];
+  info.call_id = said_now[4];
+  info.src_address = said_now[5];
+  info.connect_duration = raw.connect_duration.sec + raw.connect_duration.msec / 1000.0;
+  info.total_duration = raw.total_duration.sec + raw.total_duration.msec / 1000.0;
+  for (unsigned i = 0; i < raw.media_cnt && i < PJ_ARRAY_SIZE(raw.media); i++) {
+    if (raw.media[i].type == PJMEDIA_TYPE_AUDIO && (raw.media[i].status == PJSUA_CALL_MEDIA_ACTIVE ||
+                                                    raw.media[i].status == PJSUA_CALL_MEDIA_REMOTE_HOLD))
       info.has_media = 1;
   }
-  info.is_active = ci.state != PJSIP_INV_STATE_DISCONNECTED && ci.state != PJSIP_INV_STATE_NULL;
+  info.is_active = raw.state != PJSIP_INV_STATE_DISCONNECTED && raw.state != PJSIP_INV_STATE_NULL;
+  if (adjust) adjust(info);
   visit(ctx, &info);
 }
 
 void ShimCall::onCallState(OnCallStateParam &) {
   quietly([&] {
-    // A state nobody listens to costs pjsua's C info only: no pjsua2
-    // CallInfo, no copy, no event. The end of the call always goes out.
-    uint32_t wanted = interest.load();
-    if (wanted != SIPSTER_INTEREST_ALL) {
-      pjsua_call_info raw;
-      if (pjsua_call_get_info(getId(), &raw) == PJ_SUCCESS &&
-          raw.state != PJSIP_INV_STATE_DISCONNECTED &&
-          (wanted & SIPSTER_INTEREST_STATE(raw.state)) == 0)
-        return;
-    }
-    CallInfo ci;
-    quietly([&] { ci = getInfo(); });
-    bool disconnected = ci.state == PJSIP_INV_STATE_DISCONNECTED;
+    pjsua_call_info raw = raw_info(getId());
+    bool disconnected = raw.state == PJSIP_INV_STATE_DISCONNECTED;
+    // A state nobody listens to is not copied or sent. The end of the call
+    // always goes out.
+    if (!disconnected && (interest.load() & SIPSTER_INTEREST_STATE(raw.state)) == 0) return;
+    std::string reason;
+    bool timed_out = false;
     if (disconnected) {
       quietly([&] {
         final_stats = dump(true, "");
@@ -78,16 +104,14 @@ void ShimCall::onCallState(OnCallStateParam &) {
       });
       {
         std::lock_guard<std::mutex> lock(hangup_mutex);
-        if (!hangup_reason.empty()) ci.lastReason = hangup_reason;
+        reason = hangup_reason;
       }
       finished.store(true);
       if (Library *lib = current_library()) lib->untrack(lib->calls, this);
       decline_held_requests_of(key);
       note_media_released();
-      if (take_timed_out(ci.callIdString)) {
-        ci.lastStatusCode = PJSIP_SC_REQUEST_TIMEOUT;
-        ci.lastReason = "Media Timeout";
-      }
+      timed_out = take_timed_out(text(raw.call_id));
+      if (timed_out) reason = "Media Timeout";
     }
     struct Ctx {
       uint64_t key;
@@ -95,13 +119,16 @@ void ShimCall::onCallState(OnCallStateParam &) {
     // The event is the last thing done here: once it is out, the owning
     // thread may destroy this object.
     visit_info(
-        ci,
-        [](void *raw, const sipster_call_info *info) {
-          auto ev = make_event(SIPSTER_EVENT_CALL_STATE, static_cast<Ctx *>(raw)->key);
+        raw, true,
+        [](void *raw_ctx, const sipster_call_info *info) {
+          auto ev = make_event(SIPSTER_EVENT_CALL_STATE, static_cast<Ctx *>(raw_ctx)->key);
           ev.call_info = info;
           emit(ev);
         },
-        &ctx);
+        &ctx, [&](sipster_call_info &info) {
+          if (timed_out) info.last_status_code = PJSIP_SC_REQUEST_TIMEOUT;
+          if (!reason.empty()) info.last_reason = reason.c_str();
+        });
   });
 }
 
@@ -264,8 +291,10 @@ int sipster_call_get_info(const sipster_call *c, sipster_call_info_visitor visit
                           sipster_error *err) {
   if (!call_alive(c, err, "Call.getInfo")) return err->status;
   return guarded(err, "Call.getInfo", [&] {
-    CallInfo ci = c->call->getInfo();
-    c->call->visit_info(ci, visit, ctx);
+    pj_status_t status;
+    pjsua_call_info raw = raw_info(c->call->getId(), &status);
+    if (status != PJ_SUCCESS) throw Error(status, "pjsua_call_get_info()", "", __FILE__, __LINE__);
+    c->call->visit_info(raw, false, visit, ctx);
   });
 }
 

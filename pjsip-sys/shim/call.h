@@ -3,6 +3,7 @@
 #define SIPSTER_SHIM_CALL_H
 
 #include <deque>
+#include <functional>
 
 #include "library.h"
 
@@ -21,6 +22,10 @@ class ShimCall : public pj::Call {
   // SIPSTER_INTEREST_* bits of the events the owner wants (sipster.h).
   std::atomic<uint32_t> interest{SIPSTER_INTEREST_ALL};
   std::string src_address;  // of the INVITE, for incoming calls
+  // The identity strings as this call's events last said them (event
+  // callbacks only): local URI, local contact, remote URI, remote contact,
+  // Call-ID, source address.
+  std::string said[6];
   // Headers given to earlier answers, by name: pjsip keeps them in the
   // answer it builds next (see answer_headers.cpp). Owning thread only.
   HeaderCounts answer_headers;
@@ -36,7 +41,13 @@ class ShimCall : public pj::Call {
   // its destructor neither clears another call's user data nor hangs it up.
   void detach();
 
-  void visit_info(const pj::CallInfo &ci, sipster_call_info_visitor visit, void *ctx);
+  // Calls `visit` with the call's info from pjsua's C info `raw` (no pjsua2
+  // CallInfo). `adjust`, if given, may change it first. With `changes_only`
+  // (event callbacks, which pjsua serialises per call) the identity strings
+  // that the call's previous event already said are left NULL, as sipster.h
+  // describes, and `said` is brought up to date.
+  void visit_info(const pjsua_call_info &raw, bool changes_only, sipster_call_info_visitor visit,
+                  void *ctx, const std::function<void(sipster_call_info &)> &adjust = nullptr);
 
   void onCallState(pj::OnCallStateParam &) override;
   void onCallMediaState(pj::OnCallMediaStateParam &) override;

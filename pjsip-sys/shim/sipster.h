@@ -104,6 +104,11 @@ typedef struct sipster_account_info {
   int32_t online_status;
 } sipster_account_info;
 
+/* A call's info. sipster_call_get_info sets every string. In the events
+ * (SIPSTER_EVENT_INCOMING_CALL, SIPSTER_EVENT_CALL_STATE) an identity string
+ * (local_uri to src_address) is NULL when it is what the call's previous
+ * event said, or empty in its first event: the identity crosses about once
+ * per call, not at every state. */
 typedef struct sipster_call_info {
   int32_t state; /* pjsip_inv_state */
   const char *state_text;

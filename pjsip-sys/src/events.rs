@@ -8,7 +8,7 @@ use std::ptr::NonNull;
 use std::sync::OnceLock;
 use std::thread::{self, ThreadId};
 
-use crate::{ffi, owned, Call, CallInfo, StreamInfo};
+use crate::{ffi, owned, Call, CallInfo, CallStatus, IdentityUpdate, StreamInfo};
 
 /// The thread that initialised the library (Node's main thread).
 pub(crate) static LIBRARY_THREAD: OnceLock<ThreadId> = OnceLock::new();
@@ -68,7 +68,9 @@ pub enum EventKind {
     },
     CallState {
         call_key: u64,
-        info: CallInfo,
+        status: CallStatus,
+        /// What changed of the call's identity since its previous event.
+        identity: IdentityUpdate,
     },
     CallMedia {
         call_key: u64,
@@ -139,11 +141,7 @@ impl Event {
     /// `raw` must be a valid event whose pointers are alive for this call.
     unsafe fn from_raw(raw: &ffi::sipster_event) -> Option<Event> {
         use ffi::sipster_event_kind::*;
-        let info = || {
-            unsafe { raw.call_info.as_ref() }
-                .map(CallInfo::from_raw)
-                .unwrap_or_default()
-        };
+        let call_info = unsafe { raw.call_info.as_ref() };
         let kind = match raw.kind {
             SIPSTER_EVENT_LOG => EventKind::Log {
                 level: raw.code,
@@ -164,12 +162,13 @@ impl Event {
                 account: raw.source,
                 call_key: raw.call_key,
                 call: IncomingCall(NonNull::new(raw.call)?),
-                info: info(),
+                info: call_info.map(CallInfo::from_raw).unwrap_or_default(),
                 whole_msg: owned(raw.text),
             },
             SIPSTER_EVENT_CALL_STATE => EventKind::CallState {
                 call_key: raw.source,
-                info: info(),
+                status: call_info.map(CallStatus::from_raw).unwrap_or_default(),
+                identity: call_info.map(IdentityUpdate::from_raw).unwrap_or_default(),
             },
             SIPSTER_EVENT_CALL_MEDIA => {
                 let streams = if raw.streams.is_null() {

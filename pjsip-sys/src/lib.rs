@@ -186,43 +186,98 @@ pub struct AccountInfo {
     pub online_status: bool,
 }
 
+/// What a call's state events say: it changes from state to state.
 #[derive(Debug, Clone, Default)]
-pub struct CallInfo {
+pub struct CallStatus {
     pub state: i32,
     pub state_text: String,
     pub role: i32,
     pub last_status_code: i32,
     pub last_reason: String,
-    pub local_uri: String,
-    pub local_contact: String,
-    pub remote_uri: String,
-    pub remote_contact: String,
-    pub call_id: String,
-    pub src_address: String,
     pub connect_duration: f64,
     pub total_duration: f64,
     pub has_media: bool,
     pub is_active: bool,
 }
 
-impl CallInfo {
+impl CallStatus {
     fn from_raw(raw: &ffi::sipster_call_info) -> Self {
-        CallInfo {
+        CallStatus {
             state: raw.state,
             state_text: owned(raw.state_text),
             role: raw.role,
             last_status_code: raw.last_status_code,
             last_reason: owned(raw.last_reason),
-            local_uri: owned(raw.local_uri),
-            local_contact: owned(raw.local_contact),
-            remote_uri: owned(raw.remote_uri),
-            remote_contact: owned(raw.remote_contact),
-            call_id: owned(raw.call_id),
-            src_address: owned(raw.src_address),
             connect_duration: raw.connect_duration,
             total_duration: raw.total_duration,
             has_media: raw.has_media != 0,
             is_active: raw.is_active != 0,
+        }
+    }
+}
+
+/// Who a call is between. The shim says it about once per call: as
+/// `CallIdentity<String>` in full, and in state events as an
+/// `IdentityUpdate`, where `None` is "as the call's previous event said".
+#[derive(Debug, Clone, Default)]
+pub struct CallIdentity<S = String> {
+    pub local_uri: S,
+    pub local_contact: S,
+    pub remote_uri: S,
+    pub remote_contact: S,
+    pub call_id: S,
+    /// Of the INVITE, for incoming calls.
+    pub src_address: S,
+}
+
+/// The identity strings that changed (see `CallIdentity`).
+pub type IdentityUpdate = CallIdentity<Option<String>>;
+
+impl IdentityUpdate {
+    fn from_raw(raw: &ffi::sipster_call_info) -> Self {
+        let said = |p: *const c_char| (!p.is_null()).then(|| owned(p));
+        CallIdentity {
+            local_uri: said(raw.local_uri),
+            local_contact: said(raw.local_contact),
+            remote_uri: said(raw.remote_uri),
+            remote_contact: said(raw.remote_contact),
+            call_id: said(raw.call_id),
+            src_address: said(raw.src_address),
+        }
+    }
+}
+
+impl CallIdentity {
+    /// Takes what `update` says changed.
+    pub fn update(&mut self, update: &IdentityUpdate) {
+        let take = |now: &mut String, said: &Option<String>| {
+            if let Some(said) = said {
+                now.clone_from(said);
+            }
+        };
+        take(&mut self.local_uri, &update.local_uri);
+        take(&mut self.local_contact, &update.local_contact);
+        take(&mut self.remote_uri, &update.remote_uri);
+        take(&mut self.remote_contact, &update.remote_contact);
+        take(&mut self.call_id, &update.call_id);
+        take(&mut self.src_address, &update.src_address);
+    }
+}
+
+/// A call's info: its status and its identity.
+#[derive(Debug, Clone, Default)]
+pub struct CallInfo {
+    pub status: CallStatus,
+    pub identity: CallIdentity,
+}
+
+impl CallInfo {
+    fn from_raw(raw: &ffi::sipster_call_info) -> Self {
+        let mut identity = CallIdentity::default();
+        identity.update(&IdentityUpdate::from_raw(raw));
+        CallInfo {
+            status: CallStatus::from_raw(raw),
+            identity,
         }
     }
 }
