@@ -25,12 +25,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
 #include <thread>
-#include <vector>
 
 #include "library.h"
 
@@ -75,7 +73,6 @@ std::atomic<bool> g_fallback_stop{false};
 // such a place). Loop thread only.
 sipster_poll_request g_request_poll = nullptr;
 bool g_poll_requested = false;
-std::vector<uv_handle *> g_paused;  // readable sockets waiting for that poll
 
 void request_poll() {
   if (g_poll_requested || !g_request_poll) return;
@@ -83,12 +80,10 @@ void request_poll() {
   g_request_poll();
 }
 
-// libuv's poll is level-triggered: a socket stays unwatched until pjsip has read it.
-void on_readable(uv_handle *poll, int, int) {
-  uv_poll_stop(poll);
-  g_paused.push_back(poll);
-  request_poll();
-}
+// libuv's poll is level-triggered: until the poll has read the socket, the
+// next turn of the loop reports it again, which costs a call here and no
+// system call (stopping and restarting the watch would cost two epoll_ctl).
+void on_readable(uv_handle *, int, int) { request_poll(); }
 void on_timer(uv_handle *) { request_poll(); }
 
 // Right before libuv blocks: wake for pjsip's next timer. Timers that other
@@ -187,7 +182,6 @@ int loop_signalling_watch_udp(const pjsua_transport_info &info) {
 void loop_signalling_unwatch(int fd) {
   auto it = g_polls.find(fd);
   if (it == g_polls.end()) return;
-  g_paused.erase(std::remove(g_paused.begin(), g_paused.end(), it->second), g_paused.end());
   uv_poll_stop(it->second);
   close_handle(it->second);
   g_polls.erase(it);
@@ -230,8 +224,6 @@ void loop_signalling_poll() {
     for (int i = 0; i < 64 && pjsua_handle_events(0) > 0; i++) {
     }
   }
-  for (uv_handle *poll : g_paused) uv_poll_start(poll, kUvReadable, on_readable);
-  g_paused.clear();
 }
 
 }  // namespace sipster_shim
