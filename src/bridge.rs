@@ -37,6 +37,24 @@ use pjsip_sys::{CallStatus, Event, EventKind, EventSink, IdentityUpdate, Library
 use crate::call::{self, role_name, state_name, CallHandle};
 use crate::media::{self, MediaHandle};
 
+/// Handler parameters: `$lead`, then the six strings of a call's identity
+/// in the order index.js names them (`localUri, localContact, remoteUri,
+/// remoteContact, callId, srcAddress`).
+macro_rules! args_with_identity {
+    ($identity:expr; $($lead:expr),* $(,)?) => {{
+        let identity = $identity;
+        FnArgs::from((
+            $($lead,)*
+            identity.local_uri,
+            identity.local_contact,
+            identity.remote_uri,
+            identity.remote_contact,
+            identity.call_id,
+            identity.src_address,
+        ))
+    }};
+}
+
 /// A JS function that takes `Args` as its parameters.
 type Handler<Args> = FunctionRef<FnArgs<Args>, ()>;
 
@@ -82,7 +100,7 @@ fn call_state_args(
     status: CallStatus,
     identity: IdentityUpdate,
 ) -> FnArgs<CallStateArgs> {
-    FnArgs::from((
+    args_with_identity!(identity;
         call_key as f64,
         state_name(status.state),
         status.state_text,
@@ -93,14 +111,9 @@ fn call_state_args(
         status.total_duration,
         status.has_media,
         status.is_active,
-        identity.local_uri,
-        identity.local_contact,
-        identity.remote_uri,
-        identity.remote_contact,
-        identity.call_id,
-        identity.src_address,
-    ))
+    )
 }
+
 type TransferStatusArgs = (f64, i32, String, bool);
 
 /// The JS handler of each event kind, by the name index.js gives it, with
@@ -263,20 +276,13 @@ fn deliver(env: &Env, h: &EventHandlers, event: Event) -> Result<()> {
                 return Ok(());
             };
             let handle = call::adopt_incoming(call_key, call.into_call(&library_thread), &info);
-            let identity = info.identity;
-            let args = FnArgs::from((
+            let args = args_with_identity!(info.identity;
                 account as f64,
                 call_key as f64,
                 handle,
                 whole_msg,
                 state_name(info.status.state),
-                identity.local_uri,
-                identity.local_contact,
-                identity.remote_uri,
-                identity.remote_contact,
-                identity.call_id,
-                identity.src_address,
-            ));
+            );
             self::call(env, &h.call, args)
         }
         EventKind::CallState {
