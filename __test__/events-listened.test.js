@@ -94,6 +94,26 @@ test('a call with a disconnected listener only: connecting and confirmed do not 
   assert.equal(call.state, 'disconnected');
 });
 
+test("states copied while the 'call' handler ran, which no listener wants once it returned, do not reach JS", { timeout: 30000 }, async () => {
+  const localPort = await freePort();
+  const done = new Promise((resolve) => {
+    account.once('call', (info, call) => {
+      const states = [];
+      call.on('disconnected', () => resolve({ call, states, stateAtEnd: call.state }));
+      call.on('confirmed', () => states.push(`confirmed while ${call.state}`));
+      // Answered inside the handler: pjsip raises 'connecting' before the
+      // listeners are known, so the shim copies it.
+      call.answer(200);
+    });
+  });
+  const sipp = runSipp({ scenario: 'uac_call.xml', remote: `127.0.0.1:${sipPort}`, localPort, duration: 300, timeoutMs: 20000 });
+  const [{ call, states, stateAtEnd }, run] = await Promise.all([done, sipp]);
+  assert.equal(run.stats.successful, 1, run.stderr);
+  assert.deepEqual(delivered.get(call._native.key), ['confirmed', 'disconnected']);
+  assert.deepEqual(states, ['confirmed while confirmed']);
+  assert.equal(stateAtEnd, 'disconnected');
+});
+
 test('a state listener gets every state; a confirmed listener gets confirmed', { timeout: 30000 }, async () => {
   const all = await oneCall((call, seen) => call.on('state', (state) => seen.push(state)));
   assert.deepEqual(all.seen, ['incoming', 'connecting', 'confirmed', 'disconnected']);

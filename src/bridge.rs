@@ -290,7 +290,9 @@ fn deliver(env: &Env, h: &EventHandlers, event: Event) -> Result<()> {
             status,
             identity,
         } => {
-            call::apply_state(call_key, &status, &identity);
+            if !call::apply_state(call_key, &status, &identity) {
+                return Ok(());
+            }
             call(
                 env,
                 &h.call_state,

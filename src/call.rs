@@ -5,7 +5,7 @@
 //! The JS object may live on; its getters then answer from the last state
 //! and its methods throw.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -84,6 +84,8 @@ pub(crate) struct CallCore {
     /// native call is released.
     final_stats: RefCell<Option<(String, String)>>,
     keepalive: RefCell<KeepAlive>,
+    /// The interest mask last given to the shim (`listen_to`).
+    interest: Cell<u32>,
 }
 
 impl CallCore {
@@ -146,6 +148,7 @@ fn register(key: u64, native: pjsip_sys::Call, info: CallInfo) -> CallHandle {
         last_info: RefCell::new(info),
         final_stats: RefCell::new(None),
         keepalive: RefCell::new(KeepAlive::default()),
+        interest: Cell::new(interest::ALL),
     });
     LIVE.with(|live| live.borrow_mut().insert(key, core.clone()));
     CallHandle { core }
@@ -198,8 +201,14 @@ pub(crate) fn place(
 }
 
 /// Records a state change; on `disconnected` the native call is released.
-pub(crate) fn apply_state(key: u64, status: &CallStatus, identity: &IdentityUpdate) {
-    let Some(core) = live(key) else { return };
+/// Whether JS should hear of it: a state copied before the listeners were
+/// known (while the 'call' handler ran) that no listener wants now is not
+/// delivered, unless it says something new of the call's identity.
+pub(crate) fn apply_state(key: u64, status: &CallStatus, identity: &IdentityUpdate) -> bool {
+    let Some(core) = live(key) else { return true };
+    let wanted = status.state == DISCONNECTED
+        || core.interest.get() & interest::state(status.state as u32) != 0
+        || !identity.is_unchanged();
     {
         let mut last = core.last_info.borrow_mut();
         last.status.clone_from(status);
@@ -212,6 +221,7 @@ pub(crate) fn apply_state(key: u64, status: &CallStatus, identity: &IdentityUpda
         }
         core.keepalive.borrow_mut().release();
     }
+    wanted
 }
 
 /// At shutdown, before libDestroy: the registry lets go of the calls still
@@ -604,7 +614,9 @@ impl CallHandle {
     #[napi]
     pub fn listen_to(&self, events: Vec<String>) {
         if let Some(call) = self.core.native.borrow().as_ref() {
-            call.set_interest(interest_of(&events));
+            let mask = interest_of(&events);
+            self.core.interest.set(mask);
+            call.set_interest(mask);
         }
     }
 

@@ -234,6 +234,20 @@ pub struct CallIdentity<S = String> {
 pub type IdentityUpdate = CallIdentity<Option<String>>;
 
 impl IdentityUpdate {
+    /// Nothing changed.
+    pub fn is_unchanged(&self) -> bool {
+        [
+            &self.local_uri,
+            &self.local_contact,
+            &self.remote_uri,
+            &self.remote_contact,
+            &self.call_id,
+            &self.src_address,
+        ]
+        .iter()
+        .all(|said| said.is_none())
+    }
+
     fn from_raw(raw: &ffi::sipster_call_info) -> Self {
         let said = |p: *const c_char| (!p.is_null()).then(|| owned(p));
         CallIdentity {
