@@ -129,3 +129,54 @@ test('a TCP transport starts a worker thread for what libuv cannot see; OPTIONS 
     tcp.close();
   }
 });
+
+// The poll and its handlers run from libuv's own callback, inside the N-API
+// scopes Node's callbacks have: the microtasks a handler queues run as soon
+// as it returns, before any other callback of the loop (without a callback
+// scope they would wait for the next callback that has one: the immediate).
+test("a handler's microtasks run as soon as the poll's callback ends, before the next immediate", { timeout: 20000 }, async () => {
+  const order = [];
+  const onCall = (info, call) => {
+    queueMicrotask(() => order.push('microtask'));
+    setImmediate(() => order.push('immediate'));
+    Promise.resolve().then(() => call.answer(200));
+  };
+  account.once('call', onCall);
+  const result = await runSipp({ scenario: 'uac_call.xml', remote: `127.0.0.1:${sipPort}`, localPort: await freePort(), duration: 100, timeoutMs: 15000 });
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(order, ['microtask', 'immediate']);
+});
+
+// A handler that throws: Node reports the exception as uncaught, as for any
+// callback, and the call's later events still come. In a peer process (it
+// inherits SIPSTER_SIGNALLING=loop), so that the test runner's own
+// uncaughtException handling stays out of it.
+test('an exception thrown by a handler is reported as uncaught; the events after it still arrive', { timeout: 20000 }, async () => {
+  const { startPeer } = require('./helpers/peer');
+  const peer = await startPeer();
+  try {
+    const port = await peer.run(({ sipster, state, emit }) => {
+      process.on('uncaughtException', (err) => emit('uncaught', err.message));
+      sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
+      state.transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
+      state.account = new sipster.Account({ idUri: 'sip:uas@127.0.0.1', mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } } });
+      state.account.on('call', (info, call) => {
+        call.on('state', (callState) => emit('state', callState));
+        call.on('disconnected', () => emit('disconnected', call.state));
+        call.answer(200);
+        throw new Error('thrown by the call handler');
+      });
+      sipster.start();
+      return Number(state.transport.getInfo().localAddress.split(':').pop());
+    });
+    const result = await runSipp({ scenario: 'uac_call.xml', remote: `127.0.0.1:${port}`, localPort: await freePort(), duration: 100, timeoutMs: 15000 });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await peer.waitFor('uncaught'), 'thrown by the call handler');
+    assert.equal(await peer.waitFor('disconnected'), 'disconnected');
+    // 'incoming' was raised in the same poll as the call, after it.
+    const states = peer.events.filter((e) => e.name === 'state').map((e) => e.data);
+    assert.deepEqual(states, ['incoming', 'connecting', 'confirmed', 'disconnected']);
+  } finally {
+    await peer.stop();
+  }
+});

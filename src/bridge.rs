@@ -19,16 +19,17 @@
 //! `keepalive.rs`.
 //!
 //! With the experimental loop signalling (`SIPSTER_SIGNALLING=loop`) pjsip
-//! is polled from this queue too: a `Poll` item runs pjsip's event handling
-//! on the main thread, and the events raised inside are delivered right
-//! after it, in the same turn of the loop. Not inside pjsip's callbacks: a
-//! handler may then do anything, `shutdown()` and `process.exit()` included.
-//! An event still goes through the queue when an earlier one of the main
-//! thread waits there (order).
+//! is polled on the main thread, from libuv's own callback when a SIP socket
+//! is readable or a pjsip timer is due (the shim opens the N-API scopes that
+//! this needs), and the events raised inside are delivered right after the
+//! poll, in the same callback. Not inside pjsip's callbacks: a handler may
+//! then do anything, `shutdown()` and `process.exit()` included. An event
+//! still goes through the queue when an earlier one of the main thread waits
+//! there (order).
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
-use std::sync::{Arc, Weak};
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -193,13 +194,13 @@ thread_local! {
     static HANDLERS: RefCell<Option<Rc<EventHandlers>>> = const { RefCell::new(None) };
     /// When the shim saw the event now being delivered (for the benchmark).
     static DELIVERING_NS: Cell<i64> = const { Cell::new(0) };
-    /// While a `Poll` runs: the events it raised, delivered after it.
+    /// While a poll runs: the events it raised, delivered after it.
     static POLL_BATCH: RefCell<Option<Vec<Event>>> = const { RefCell::new(None) };
     /// Events raised on the main thread that wait in the queue.
     static QUEUED_FROM_MAIN: Cell<usize> = const { Cell::new(0) };
-    /// The queue, for what a `Poll` could not deliver (weak: the library's
-    /// sink owns it).
-    static QUEUE: RefCell<Weak<EventQueue>> = const { RefCell::new(Weak::new()) };
+    /// The events of a poll after a handler that threw, delivered first
+    /// when the shim calls again.
+    static UNDELIVERED: RefCell<VecDeque<Event>> = const { RefCell::new(VecDeque::new()) };
 }
 
 type EventQueue = ThreadsafeFunction<Delivery, (), (), Status, false, true>;
@@ -213,19 +214,16 @@ fn enqueue(queue: &EventQueue, event: Event) {
     // Never blocks: the queue is unbounded. After Node began to shut down
     // the event is dropped, which is all that can be done with it.
     queue.call(
-        Delivery::Event { event, from_main },
+        Delivery { event, from_main },
         ThreadsafeFunctionCallMode::NonBlocking,
     );
 }
 
-/// What the queue carries. Not boxed: a `Poll` is rare, and boxing every
-/// event would cost an allocation each.
-#[allow(clippy::large_enum_variant)]
-enum Delivery {
-    /// An event; `from_main` if raised on the main thread.
-    Event { event: Event, from_main: bool },
-    /// Loop signalling: pjsip has work to do on the main thread.
-    Poll,
+/// What the queue carries: an event, and whether it was raised on the main
+/// thread.
+struct Delivery {
+    event: Event,
+    from_main: bool,
 }
 
 /// The shim's timestamp (`nowNs()` clock) of the event whose handler runs
@@ -370,7 +368,7 @@ fn current_handlers() -> Option<Rc<EventHandlers>> {
     HANDLERS.with(|h| h.borrow().clone())
 }
 
-/// An event raised inside a `Poll` is kept for delivery right after it,
+/// An event raised inside a poll is kept for delivery right after it,
 /// unless an earlier event of this thread still waits in the queue;
 /// anything else is given back, for the queue.
 fn keep_for_poll(event: Event) -> Option<Event> {
@@ -387,40 +385,41 @@ fn keep_for_poll(event: Event) -> Option<Event> {
 }
 
 /// Loop signalling: runs pjsip's pending work on this thread, then the
-/// handlers of the events it raised, in order. A handler that throws
-/// leaves its exception pending (Node reports it once this callback
-/// returns), and the events after it go through the queue.
-fn poll_and_deliver(env: &Env, thread: &LibraryThread) -> Result<()> {
-    POLL_BATCH.with(|b| *b.borrow_mut() = Some(Vec::new()));
-    pjsip_sys::loop_poll(thread);
-    let batch = POLL_BATCH
-        .with(|b| b.borrow_mut().take())
-        .unwrap_or_default();
-    let mut events = batch.into_iter();
-    for event in events.by_ref() {
+/// handlers of the events it raised, in order. When a handler throws, its
+/// error is returned, for the caller to leave pending (the shim reports it
+/// as uncaught), with `true` if events remain: the shim calls again at once
+/// and they are delivered then, before anything queued meanwhile.
+fn poll_and_deliver(env: &Env, thread: &LibraryThread) -> (bool, Result<()>) {
+    let mut events = UNDELIVERED.with(|u| std::mem::take(&mut *u.borrow_mut()));
+    if events.is_empty() {
+        POLL_BATCH.with(|b| *b.borrow_mut() = Some(Vec::new()));
+        pjsip_sys::loop_poll(thread);
+        events = POLL_BATCH
+            .with(|b| b.borrow_mut().take())
+            .unwrap_or_default()
+            .into();
+    }
+    while let Some(event) = events.pop_front() {
         let Some(handlers) = current_handlers() else {
-            return Ok(());
+            return (false, Ok(()));
         };
-        match deliver(env, &handlers, event) {
-            Err(err) if err.status == Status::PendingException => break,
-            other => other?,
+        if let Err(err) = deliver(env, &handlers, event) {
+            let again = !events.is_empty();
+            UNDELIVERED.with(|u| *u.borrow_mut() = events);
+            return (again, Err(err));
         }
     }
-    if let Some(queue) = QUEUE.with(|q| q.borrow().upgrade()) {
-        for event in events {
-            enqueue(&queue, event);
-        }
-    }
-    Ok(())
+    (false, Ok(()))
 }
 
 /// The event sink that pjsip's threads call (it never blocks), with the
 /// handlers of `handlers` (an object of functions, see `EventHandlers`),
-/// and what asks for a `Poll` (loop signalling).
-pub fn event_sink(env: &Env, handlers: &Object) -> Result<(EventSink, Box<dyn Fn()>)> {
+/// and the poll that loop signalling runs from libuv's callbacks.
+pub fn event_sink(env: &Env, handlers: &Object) -> Result<(EventSink, Box<dyn Fn() -> bool>)> {
     let table = EventHandlers::from_object(handlers)?;
     HANDLERS.with(|h| *h.borrow_mut() = Some(Rc::new(table)));
     QUEUED_FROM_MAIN.with(|q| q.set(0));
+    UNDELIVERED.with(|u| u.borrow_mut().clear());
     // The queue's own JS function does nothing: each item calls its
     // handler from the callback.
     let wake = env.create_function_from_closure::<(), (), _>("sipsterEvents", |_| Ok(()))?;
@@ -429,20 +428,13 @@ pub fn event_sink(env: &Env, handlers: &Object) -> Result<(EventSink, Box<dyn Fn
         .callee_handled::<false>()
         .weak::<true>()
         .build_callback(|ctx| {
-            let delivered = match ctx.value {
-                Delivery::Event { event, from_main } => {
-                    if from_main {
-                        QUEUED_FROM_MAIN.with(|q| q.set(q.get().saturating_sub(1)));
-                    }
-                    match current_handlers() {
-                        Some(handlers) => deliver(&ctx.env, &handlers, event),
-                        None => Ok(()),
-                    }
-                }
-                Delivery::Poll => match LibraryThread::current() {
-                    Some(thread) => poll_and_deliver(&ctx.env, &thread),
-                    None => Ok(()),
-                },
+            let Delivery { event, from_main } = ctx.value;
+            if from_main {
+                QUEUED_FROM_MAIN.with(|q| q.set(q.get().saturating_sub(1)));
+            }
+            let delivered = match current_handlers() {
+                Some(handlers) => deliver(&ctx.env, &handlers, event),
+                None => Ok(()),
             };
             match delivered {
                 // Left pending: Node reports it as uncaught when this returns.
@@ -450,16 +442,25 @@ pub fn event_sink(env: &Env, handlers: &Object) -> Result<(EventSink, Box<dyn Fn
                 other => other,
             }
         })?;
-    let tsfn = Arc::new(tsfn);
-    QUEUE.with(|q| *q.borrow_mut() = Arc::downgrade(&tsfn));
-    let queue = tsfn.clone();
     let sink: EventSink = Box::new(move |event| {
         if let Some(event) = keep_for_poll(event) {
-            enqueue(&queue, event);
+            enqueue(&tsfn, event);
         }
     });
-    let request_poll = Box::new(move || {
-        tsfn.call(Delivery::Poll, ThreadsafeFunctionCallMode::NonBlocking);
+    let env = *env;
+    let run_poll = Box::new(move || {
+        let Some(thread) = LibraryThread::current() else {
+            return false;
+        };
+        let (again, delivered) = poll_and_deliver(&env, &thread);
+        // Already pending, or thrown again here (napi-rs keeps the handler's
+        // own exception): the shim reports it as uncaught.
+        if let Err(err) = delivered {
+            if err.status != Status::PendingException {
+                env.throw(err).unwrap_or(());
+            }
+        }
+        again
     });
-    Ok((sink, request_poll))
+    Ok((sink, run_poll))
 }

@@ -124,10 +124,11 @@ pub fn init(
     }
     apply_options(options).or_throw(env)?;
     let json = endpoint_config_json(&config.unwrap_or(Value::Null)).or_throw(env)?;
-    let (sink, request_poll) = bridge::event_sink(env, &handlers)?;
+    let (sink, run_poll) = bridge::event_sink(env, &handlers)?;
     pjsip_sys::lib_init(&json, log_to_dispatch, sink).or_throw(env)?;
     if let Some(thread) = pjsip_sys::LibraryThread::current() {
-        pjsip_sys::lib_attach_loop(&thread, request_poll);
+        let napi_env = pjsip_sys::NapiEnv::from_raw(env.raw().cast());
+        pjsip_sys::lib_attach_loop(&thread, napi_env, run_poll);
     }
     Ok(())
 }

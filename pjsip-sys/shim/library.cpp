@@ -348,11 +348,10 @@ void sipster_set_options(uint32_t media_timeout_ms, int admission_guard) {
   set_admission_guard(admission_guard != 0);
 }
 
-int sipster_lib_attach_loop(sipster_poll_request request_poll) {
+int sipster_lib_attach_loop(sipster_poll_runner run_poll, void *napi_env) {
   Library *lib = current_library();
-  if (!lib || !lib->loop_signalling || !request_poll) return 0;
-  loop_signalling_attach(request_poll);
-  return 1;
+  if (!lib || !lib->loop_signalling || !run_poll || !napi_env) return 0;
+  return loop_signalling_attach(run_poll, napi_env) ? 1 : 0;
 }
 
 void sipster_loop_poll(void) { loop_signalling_poll(); }

@@ -80,8 +80,9 @@ void emit(sipster_event &ev);
 bool loop_signalling_requested();
 bool loop_signalling_active();
 // From the thread that initialised the library: watches pjsip on its libuv
-// loop, and asks `request_poll` to have loop_signalling_poll() run.
-void loop_signalling_attach(sipster_poll_request request_poll);
+// loop, and when there is work calls `run_poll` right there, inside N-API
+// scopes opened on `napi_env` (see sipster_lib_attach_loop).
+bool loop_signalling_attach(sipster_poll_runner run_poll, void *env_ptr);
 void loop_signalling_poll();
 // Watches the transport's UDP socket; its descriptor, or -1.
 int loop_signalling_watch_udp(const pjsua_transport_info &info);

@@ -2,29 +2,33 @@
 // on Linux, when the library is initialised on Node's main thread).
 //
 // pjsua then runs no worker thread. libuv watches each UDP SIP socket; when
-// one is readable (or a pjsip timer is due) the owner is asked to poll, and
-// polls (sipster_loop_poll, pjsua_handle_events(0)) from where JS may run,
-// so the events pjsip raises reach their JS handlers in the same turn of
-// the loop, on the same thread, as in a pjsua2 Python UAS that polls
-// libHandleEvents(). A uv timer follows pjsip's
-// timer heap; it wakes at least every kSafetyNetMs, which also services any
-// socket of pjsip's ioqueue that is not watched here. Media keeps its own
-// ioqueue and thread (MediaConfig.hasIoqueue).
+// one is readable (or a pjsip timer is due) the poll runs right there, in
+// libuv's callback: pjsua_handle_events(0), and then the JS handlers of the
+// events it raised, on the same thread, as in a pjsua2 Python UAS that polls
+// libHandleEvents(). libuv's callbacks are no place to call JS by
+// themselves, so the owner's run_poll runs inside an N-API handle scope and
+// callback scope (microtasks run when it closes; a handler's exception is
+// reported as uncaught), as Node's own callbacks do. A uv timer follows
+// pjsip's timer heap; it wakes at least every kSafetyNetMs, which also
+// services any socket of pjsip's ioqueue that is not watched here. Media
+// keeps its own ioqueue and thread (MediaConfig.hasIoqueue).
 //
 // What libuv cannot see falls back to a worker thread of ours, started the
 // first time it is needed: TCP and TLS connections (their descriptors are
 // pjsip's), and ICE/TURN, DNS and STUN sockets.
 //
-// libuv is reached without its headers: the few functions used are declared
-// below with opaque handles sized by uv_handle_size() at run time. libuv's
-// ABI (these signatures, the handle type numbers, UV_READABLE) is stable
-// within 1.x, and the symbols come from the node binary that loads the addon.
+// libuv and Node-API are reached without their headers: the few functions
+// used are declared below, with opaque handles (libuv's sized by
+// uv_handle_size() at run time). libuv's ABI (these signatures, the handle
+// type numbers, UV_READABLE) is stable within 1.x, Node-API's is stable by
+// design, and the symbols come from the node binary that loads the addon.
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -51,6 +55,26 @@ int uv_prepare_stop(uv_handle *prepare);
 void uv_unref(uv_handle *handle);
 int uv_is_closing(const uv_handle *handle);
 void uv_close(uv_handle *handle, uv_plain_cb close_cb);
+
+typedef struct napi_env__ *napi_env;
+typedef struct napi_value__ *napi_value;
+typedef struct napi_handle_scope__ *napi_handle_scope;
+typedef struct napi_callback_scope__ *napi_callback_scope;
+typedef struct napi_async_context__ *napi_async_context;
+typedef int napi_status;  // an enum; napi_ok is 0
+napi_status napi_open_handle_scope(napi_env env, napi_handle_scope *result);
+napi_status napi_close_handle_scope(napi_env env, napi_handle_scope scope);
+napi_status napi_create_object(napi_env env, napi_value *result);
+napi_status napi_create_string_utf8(napi_env env, const char *str, size_t length, napi_value *result);
+napi_status napi_async_init(napi_env env, napi_value async_resource, napi_value async_resource_name,
+                            napi_async_context *result);
+napi_status napi_async_destroy(napi_env env, napi_async_context async_context);
+napi_status napi_open_callback_scope(napi_env env, napi_value resource_object,
+                                     napi_async_context context, napi_callback_scope *result);
+napi_status napi_close_callback_scope(napi_env env, napi_callback_scope scope);
+napi_status napi_is_exception_pending(napi_env env, bool *result);
+napi_status napi_get_and_clear_last_exception(napi_env env, napi_value *result);
+napi_status napi_fatal_exception(napi_env env, napi_value err);
 }
 
 namespace sipster_shim {
@@ -68,23 +92,51 @@ std::map<int, uv_handle *> g_polls;  // loop thread only
 std::thread g_fallback_worker;
 std::atomic<bool> g_fallback_stop{false};
 
-// Who runs the poll: the owner (Rust) is asked, and calls
-// sipster_loop_poll() from where JS may run (libuv's own callbacks are not
-// such a place). Loop thread only.
-sipster_poll_request g_request_poll = nullptr;
-bool g_poll_requested = false;
+// The owner's poll (Rust: pjsip's events, then their JS handlers), and the
+// N-API environment and async context it runs in. Loop thread only.
+sipster_poll_runner g_run_poll = nullptr;
+napi_env g_env = nullptr;
+napi_async_context g_async = nullptr;
+bool g_polling = false;
+bool g_async_orphaned = false;  // detached while polling: destroyed after it
 
-void request_poll() {
-  if (g_poll_requested || !g_request_poll) return;
-  g_poll_requested = true;
-  g_request_poll();
+// Runs the owner's poll as Node runs a callback of its own: in a handle
+// scope and a callback scope, reporting an exception left pending.
+// A handler may shut the library down (detach) meanwhile: what is used
+// after the poll is held here.
+void run_poll() {
+  if (g_polling || !g_run_poll) return;
+  g_polling = true;
+  napi_env env = g_env;
+  napi_async_context async = g_async;
+  bool again = true;
+  while (again && g_run_poll) {
+    again = false;
+    napi_handle_scope handles;
+    if (napi_open_handle_scope(env, &handles) != 0) break;
+    napi_value resource = nullptr;
+    napi_callback_scope scope;
+    if (napi_create_object(env, &resource) == 0 &&
+        napi_open_callback_scope(env, resource, async, &scope) == 0) {
+      again = g_run_poll() != 0;
+      bool pending = false;
+      napi_value error;
+      if (napi_is_exception_pending(env, &pending) == 0 && pending &&
+          napi_get_and_clear_last_exception(env, &error) == 0)
+        napi_fatal_exception(env, error);
+      napi_close_callback_scope(env, scope);
+    }
+    napi_close_handle_scope(env, handles);
+  }
+  g_polling = false;
+  if (g_async_orphaned) {
+    napi_async_destroy(env, async);
+    g_async_orphaned = false;
+  }
 }
 
-// libuv's poll is level-triggered: until the poll has read the socket, the
-// next turn of the loop reports it again, which costs a call here and no
-// system call (stopping and restarting the watch would cost two epoll_ctl).
-void on_readable(uv_handle *, int, int) { request_poll(); }
-void on_timer(uv_handle *) { request_poll(); }
+void on_readable(uv_handle *, int, int) { run_poll(); }
+void on_timer(uv_handle *) { run_poll(); }
 
 // Right before libuv blocks: wake for pjsip's next timer. Timers that other
 // threads schedule meanwhile are met by the safety net.
@@ -147,10 +199,19 @@ bool loop_signalling_requested() {
 
 bool loop_signalling_active() { return g_loop != nullptr; }
 
-void loop_signalling_attach(sipster_poll_request request_poll) {
-  if (g_loop) return;
-  g_request_poll = request_poll;
-  g_poll_requested = false;
+bool loop_signalling_attach(sipster_poll_runner run_poll, void *env_ptr) {
+  if (g_loop) return true;
+  napi_env env = static_cast<napi_env>(env_ptr);
+  napi_handle_scope handles;
+  if (napi_open_handle_scope(env, &handles) != 0) return false;
+  napi_value resource = nullptr, name = nullptr;
+  bool ok = napi_create_object(env, &resource) == 0 &&
+            napi_create_string_utf8(env, "sipster.signalling", SIZE_MAX, &name) == 0 &&
+            napi_async_init(env, resource, name, &g_async) == 0;
+  napi_close_handle_scope(env, handles);
+  if (!ok) return false;
+  g_env = env;
+  g_run_poll = run_poll;
   g_loop = uv_default_loop();
   // Unreferenced: signalling alone never keeps Node running (ref() does).
   g_timer = new_handle(kUvTimer);
@@ -160,6 +221,7 @@ void loop_signalling_attach(sipster_poll_request request_poll) {
   uv_prepare_init(g_loop, g_prepare);
   uv_prepare_start(g_prepare, on_prepare);
   uv_unref(g_prepare);
+  return true;
 }
 
 int loop_signalling_watch_udp(const pjsua_transport_info &info) {
@@ -213,16 +275,17 @@ void loop_signalling_detach() {
   g_timer = nullptr;
   g_prepare = nullptr;
   g_loop = nullptr;
-  g_request_poll = nullptr;
+  g_run_poll = nullptr;
+  if (g_polling) g_async_orphaned = true;
+  else if (g_async) napi_async_destroy(g_env, g_async);
+  g_async = nullptr;
+  g_env = nullptr;
 }
 
 void loop_signalling_poll() {
-  if (!g_loop) return;
-  g_poll_requested = false;
-  if (current_library()) {
-    // pjsip takes up to 16 ready sockets per poll; a burst may need more.
-    for (int i = 0; i < 64 && pjsua_handle_events(0) > 0; i++) {
-    }
+  if (!g_loop || !current_library()) return;
+  // pjsip takes up to 16 ready sockets per poll; a burst may need more.
+  for (int i = 0; i < 64 && pjsua_handle_events(0) > 0; i++) {
   }
 }
 

@@ -400,16 +400,20 @@ int sipster_conf_adjust_level(int32_t slot, int media_tx, float level, sipster_e
 int sipster_conf_signal_level(int32_t slot, uint32_t *tx_level, uint32_t *rx_level,
                               sipster_error *err);
 
-/* Experimental: when the library was initialised with SIPSTER_SIGNALLING=loop
+/* Experimental signalling on Node's own thread. With SIPSTER_SIGNALLING=loop
  * in the environment, on Node's main thread (Linux), pjsua runs no worker
  * thread and this watches pjsip's sockets and timers on that thread's libuv
- * loop instead: when there is something to do it calls request_poll() (on
- * that thread), and the owner then calls sipster_loop_poll() there, from
- * where it can run JS after the poll. Call it right after sipster_lib_init, on
- * the same thread. Returns 1 if signalling now runs on the loop, 0 if pjsua
- * keeps its worker thread. */
-typedef void (*sipster_poll_request)(void);
-int sipster_lib_attach_loop(sipster_poll_request request_poll);
+ * loop instead. When there is something to do, run_poll() is called right
+ * there, from libuv's callback, inside an N-API handle scope and callback
+ * scope opened on `napi_env` (that thread's napi_env): it calls
+ * sipster_loop_poll() and may then call JS. When it returns, an exception
+ * left pending is reported as uncaught, and microtasks run; if it returned
+ * nonzero (a handler threw and events remain) it is called again at once,
+ * in new scopes. Call this right after sipster_lib_init, on the same thread.
+ * Returns 1 if signalling now runs on the loop, 0 if pjsua keeps its worker
+ * thread. */
+typedef int (*sipster_poll_runner)(void);
+int sipster_lib_attach_loop(sipster_poll_runner run_poll, void *napi_env);
 void sipster_loop_poll(void);
 
 #ifdef __cplusplus

@@ -602,9 +602,13 @@ unsafe extern "C" {
         err: *mut sipster_error,
     ) -> ::std::os::raw::c_int;
 }
-pub type sipster_poll_request = ::std::option::Option<unsafe extern "C" fn()>;
+pub type sipster_poll_runner =
+    ::std::option::Option<unsafe extern "C" fn() -> ::std::os::raw::c_int>;
 unsafe extern "C" {
-    pub fn sipster_lib_attach_loop(request_poll: sipster_poll_request) -> ::std::os::raw::c_int;
+    pub fn sipster_lib_attach_loop(
+        run_poll: sipster_poll_runner,
+        napi_env: *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
     pub fn sipster_loop_poll();

@@ -14,6 +14,7 @@ use std::thread;
 mod call;
 mod events;
 mod media;
+mod signalling_loop;
 
 pub use call::{interest, Call};
 pub use events::{Event, EventKind, EventSink, IncomingCall, LibraryThread};
@@ -21,6 +22,7 @@ pub use media::{
     conf_adjust_level, conf_connect, conf_disconnect, conf_signal_level, pcm_wait, pcm_wake,
     PcmDirection, PcmPort, PcmRead, Player, PCM_MAX_FRAMES_PER_READ,
 };
+pub use signalling_loop::{lib_attach_loop, loop_poll, NapiEnv};
 
 #[allow(
     non_camel_case_types,
@@ -400,43 +402,6 @@ pub fn lib_init(config_json: &str, log_to_sink: bool, sink: EventSink) -> Result
         drop(unsafe { Box::from_raw(ctx) });
     }
     result
-}
-
-thread_local! {
-    /// What `lib_attach_loop` was given (library thread only).
-    static POLL_REQUEST: std::cell::RefCell<Option<Box<dyn Fn()>>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-unsafe extern "C" fn request_poll_trampoline() {
-    let _ = catch_unwind(AssertUnwindSafe(|| {
-        POLL_REQUEST.with(|request| {
-            if let Some(request) = request.borrow().as_ref() {
-                request()
-            }
-        })
-    }));
-}
-
-/// Experimental: with `SIPSTER_SIGNALLING=loop` set at init on Node's main
-/// thread, pjsua runs no worker thread and pjsip's sockets and timers are
-/// watched on that thread's libuv loop: when there is work, `request_poll`
-/// is called (on this thread), and its owner then calls `loop_poll` from
-/// where it can run JS afterwards. Returns whether signalling now runs on the
-/// loop (else pjsua keeps its worker and `request_poll` is never called).
-pub fn lib_attach_loop(_on: &events::LibraryThread, request_poll: Box<dyn Fn()>) -> bool {
-    POLL_REQUEST.with(|r| *r.borrow_mut() = Some(request_poll));
-    let attached = unsafe { ffi::sipster_lib_attach_loop(Some(request_poll_trampoline)) } != 0;
-    if !attached {
-        POLL_REQUEST.with(|r| r.borrow_mut().take());
-    }
-    attached
-}
-
-/// Handles what pjsip has to do now (see `lib_attach_loop`); its callbacks
-/// run inside, on this thread.
-pub fn loop_poll(_on: &events::LibraryThread) {
-    unsafe { ffi::sipster_loop_poll() }
 }
 
 pub fn lib_start() -> Result<()> {
