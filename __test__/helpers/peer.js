@@ -57,6 +57,10 @@ async function startPeer({ timeoutMs = 10000 } = {}) {
     get stderr() {
       return stderr;
     },
+    // { code, signal, stderr } once the process has exited, else null.
+    get exited() {
+      return exited;
+    },
     run(fn, ...args) {
       const id = nextId++;
       return new Promise((resolve, reject) => {

@@ -22,20 +22,27 @@ const { freePort } = require('../helpers/ports');
 const { LOOPBACK_MEDIA } = require('../helpers/loopback');
 const { runSipp } = require('../helpers/sipp');
 
-// runSipp(), and when it fails: every thread's stack of the peer UAS,
-// taken with gdb when it is installed. A run once stopped answering
-// everything after ~8,000 calls; the stacks are what can tell why.
+// runSipp(), and when it fails: how the peer UAS ended if it did (signal,
+// stderr), else every thread's stack of it, taken with gdb when it is
+// installed. Runs have stopped answering everything after ~8,000 and
+// ~2,000 calls; once with no stacks, which points at a peer that was gone.
 async function runSippOrDumpPeer(peer, opts) {
   try {
     return await runSipp(opts);
   } catch (err) {
+    if (peer.exited) {
+      const { code, signal, stderr } = peer.exited;
+      err.message += `\npeer UAS exited: code ${code}, signal ${signal}\nstderr: ${stderr.slice(-3000)}`;
+      throw err;
+    }
     const gdb = spawnSync('gdb', ['-p', String(peer.pid), '-batch', '-ex', 'thread apply all bt'], {
       encoding: 'utf8',
       timeout: 60000,
     });
+    const stacks = gdb.error ? '' : gdb.stdout.split('\n').filter((l) => /^(Thread|#)/.test(l)).join('\n');
     err.message += gdb.error
       ? `\n(no stacks: gdb ${gdb.error.code})`
-      : `\npeer UAS threads (gdb):\n${gdb.stdout.split('\n').filter((l) => /^(Thread|#)/.test(l)).join('\n')}`;
+      : `\npeer UAS threads (gdb):\n${stacks || `none; gdb said: ${gdb.stderr.slice(-1000)}`}`;
     throw err;
   }
 }
