@@ -2,7 +2,6 @@
 // C ABI of sipster_account (see sipster.h for the conventions).
 #include "account.h"
 
-#include <cstring>
 #include <memory>
 
 #include "call.h"
@@ -36,8 +35,7 @@ void ShimAccount::onIncomingCall(OnIncomingCallParam &prm) {
     auto *call = new ShimCall(*this, call_key, prm.callId);
     call->src_address = prm.rdata.srcAddress;
     if (Library *lib = current_library()) lib->track(lib->calls, call);
-    pjsua_call_info raw;
-    if (pjsua_call_get_info(prm.callId, &raw) != PJ_SUCCESS) std::memset(&raw, 0, sizeof raw);
+    pjsua_call_info raw = raw_call_info(prm.callId);
     auto *handle = new sipster_call{call};
     struct Ctx {
       uint64_t account_key, call_key;

@@ -35,16 +35,15 @@ namespace {
 
 std::string text(const pj_str_t &s) { return std::string(s.ptr, static_cast<size_t>(s.slen)); }
 
-// pjsua's C info of call `id`; zeroed (state NULL) when pjsua has none.
-pjsua_call_info raw_info(pjsua_call_id id, pj_status_t *status = nullptr) {
+}  // namespace
+
+pjsua_call_info raw_call_info(pjsua_call_id id, pj_status_t *status) {
   pjsua_call_info raw;
   pj_status_t st = pjsua_call_get_info(id, &raw);
   if (st != PJ_SUCCESS) std::memset(&raw, 0, sizeof raw);
   if (status) *status = st;
   return raw;
 }
-
-}  // namespace
 
 void ShimCall::visit_info(const pjsua_call_info &raw, bool changes_only,
                           sipster_call_info_visitor visit, void *ctx,
@@ -90,7 +89,7 @@ void ShimCall::visit_info(const pjsua_call_info &raw, bool changes_only,
 
 void ShimCall::onCallState(OnCallStateParam &) {
   quietly([&] {
-    pjsua_call_info raw = raw_info(getId());
+    pjsua_call_info raw = raw_call_info(getId());
     bool disconnected = raw.state == PJSIP_INV_STATE_DISCONNECTED;
     // A state nobody listens to is not copied or sent. The end of the call
     // always goes out.
@@ -292,7 +291,7 @@ int sipster_call_get_info(const sipster_call *c, sipster_call_info_visitor visit
   if (!call_alive(c, err, "Call.getInfo")) return err->status;
   return guarded(err, "Call.getInfo", [&] {
     pj_status_t status;
-    pjsua_call_info raw = raw_info(c->call->getId(), &status);
+    pjsua_call_info raw = raw_call_info(c->call->getId(), &status);
     if (status != PJ_SUCCESS) throw Error(status, "pjsua_call_get_info()", "", __FILE__, __LINE__);
     c->call->visit_info(raw, false, visit, ctx);
   });

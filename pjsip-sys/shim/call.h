@@ -64,6 +64,9 @@ class ShimCall : public pj::Call {
   std::map<const void *, uint64_t> info_in_flight;
 };
 
+// pjsua's C info of call `id`; zeroed (state NULL) when pjsua has none.
+pjsua_call_info raw_call_info(pjsua_call_id id, pj_status_t *status = nullptr);
+
 }  // namespace sipster_shim
 
 struct sipster_call {
