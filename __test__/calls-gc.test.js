@@ -17,8 +17,8 @@ v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
 
 const sipster = require('..');
-const { freePort } = require('./helpers/ports');
-const { runSipp, startSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { runSipp, startSipp } = require('../harness/sipp');
 const { parseMessages, findMessages } = require('./helpers/sip-trace');
 const { record, waitUntil, sleep, CALL_EVENTS } = require('./helpers/events');
 const { loopbackAccount } = require('./helpers/loopback');

@@ -8,8 +8,8 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
 const sipster = require('..');
-const { freePort } = require('./helpers/ports');
-const { startSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { startSipp } = require('../harness/sipp');
 const { parseMessages, parseSipMessage, findMessages, header } = require('./helpers/sip-trace');
 const { startRtpSink } = require('./helpers/rtp');
 const { startPeer } = require('./helpers/peer');

@@ -8,8 +8,8 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
 const sipster = require('..');
-const { freePort } = require('./helpers/ports');
-const { runSipp, startSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { runSipp, startSipp } = require('../harness/sipp');
 const { parseMessages, findMessages, header } = require('./helpers/sip-trace');
 const { waitUntil, sleep, sdpDirections, sdpAddress } = require('./helpers/events');
 const { loopbackUas } = require('./helpers/loopback');

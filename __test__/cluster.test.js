@@ -12,8 +12,8 @@ const { spawn } = require('node:child_process');
 const path = require('node:path');
 const readline = require('node:readline');
 
-const { freePort } = require('./helpers/ports');
-const { runSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { runSipp } = require('../harness/sipp');
 const { parseMessages, findMessages, header } = require('./helpers/sip-trace');
 
 const START = path.join(__dirname, '..', 'examples', 'cluster', 'start.js');

@@ -37,8 +37,8 @@ native.init = function init(config, logToHandlers, handlers, options) {
 };
 
 const sipster = require('..');
-const { freePort } = require('./helpers/ports');
-const { runSipp, startSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { runSipp, startSipp } = require('../harness/sipp');
 const { loopbackAccount } = require('./helpers/loopback');
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } }, { handleSignals: false });

@@ -15,10 +15,10 @@ const { spawn } = require('node:child_process');
 const net = require('node:net');
 const path = require('node:path');
 
-const { freePort } = require('./helpers/ports');
-const { startSipp, runSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { startSipp, runSipp } = require('../harness/sipp');
 const { parseMessages, header } = require('./helpers/sip-trace');
-const { readJsonLines } = require('./helpers/jsonlines');
+const { readJsonLines } = require('../harness/jsonlines');
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'exit-live.js');
 const CRASH = /Assertion|Segmentation|terminate called|panicked|Aborted/;

@@ -15,10 +15,10 @@ const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const path = require('node:path');
 
-const { freePort, freeRtpPort } = require('./helpers/ports');
-const { runSipp } = require('./helpers/sipp');
+const { freePort, freeRtpPort } = require('../harness/ports');
+const { runSipp } = require('../harness/sipp');
 const { parseMessages, header } = require('./helpers/sip-trace');
-const { readJsonLines } = require('./helpers/jsonlines');
+const { readJsonLines } = require('../harness/jsonlines');
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'uas.js');
 const CALLS = 2000;

@@ -10,10 +10,10 @@ const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 
-const { freePort } = require('./helpers/ports');
-const { runSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { runSipp } = require('../harness/sipp');
 const { parseMessages, findMessages, header } = require('./helpers/sip-trace');
-const { readJsonLines } = require('./helpers/jsonlines');
+const { readJsonLines } = require('../harness/jsonlines');
 const audio = require('./helpers/audio');
 
 test('examples/ivr.js plays its prompt, collects 123 and transfers the caller to sip:123@', { timeout: 60000 }, async () => {

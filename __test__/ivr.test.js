@@ -12,8 +12,8 @@ const os = require('node:os');
 const path = require('node:path');
 
 const sipster = require('..');
-const { freePort } = require('./helpers/ports');
-const { startSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { startSipp } = require('../harness/sipp');
 const { incomingCalls } = require('./helpers/events');
 const { loopbackAccount } = require('./helpers/loopback');
 const audio = require('./helpers/audio');

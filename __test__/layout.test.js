@@ -55,3 +55,12 @@ test(`no source file is longer than ${MAX_LINES} lines`, () => {
     .filter(([, lines]) => lines > MAX_LINES);
   assert.deepStrictEqual(long, []);
 });
+
+test('the bench, the examples and the shared harness import nothing from __test__/', () => {
+  const trees = ['bench', 'examples', 'harness', 'harness/sipp'];
+  for (const dir of trees) {
+    for (const file of sources(dir, ['.js'])) {
+      assert.doesNotMatch(read(file), /(require|path\.join)\([^)]*(__test__|helpers\/)/, file);
+    }
+  }
+});

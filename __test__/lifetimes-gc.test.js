@@ -14,8 +14,8 @@ const vm = require('node:vm');
 
 const sipster = require('..');
 const audio = require('./helpers/audio');
-const { freePort } = require('./helpers/ports');
-const { runSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { runSipp } = require('../harness/sipp');
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');

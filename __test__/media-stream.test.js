@@ -15,7 +15,7 @@ const { mulaw } = require('alawmulaw');
 
 const audio = require('./helpers/audio');
 const { startPeer } = require('./helpers/peer');
-const { freePort } = require('./helpers/ports');
+const { freePort } = require('../harness/ports');
 const { LOOPBACK_MEDIA } = require('./helpers/loopback');
 const { waitUntil, sleep } = require('./helpers/events');
 

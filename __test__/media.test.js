@@ -12,8 +12,8 @@ const path = require('node:path');
 const sipster = require('..');
 const audio = require('./helpers/audio');
 const { startPeer } = require('./helpers/peer');
-const { freePort, freeRtpPort } = require('./helpers/ports');
-const { runSipp } = require('./helpers/sipp');
+const { freePort, freeRtpPort } = require('../harness/ports');
+const { runSipp } = require('../harness/sipp');
 const { parseMessages } = require('./helpers/sip-trace');
 const { LOOPBACK_MEDIA } = require('./helpers/loopback');
 

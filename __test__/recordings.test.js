@@ -13,10 +13,10 @@ const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
 
 const audio = require('./helpers/audio');
-const { freePort, freeRtpPort } = require('./helpers/ports');
-const { startSipp } = require('./helpers/sipp');
+const { freePort, freeRtpPort } = require('../harness/ports');
+const { startSipp } = require('../harness/sipp');
 const { parseMessages, findMessages } = require('./helpers/sip-trace');
-const { readJsonLines } = require('./helpers/jsonlines');
+const { readJsonLines } = require('../harness/jsonlines');
 const { sleep, waitUntil } = require('./helpers/events');
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'recording-uas.js');

@@ -8,8 +8,8 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
 const sipster = require('..');
-const { freePort } = require('./helpers/ports');
-const { startSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { startSipp } = require('../harness/sipp');
 const { parseMessages, findMessages, header } = require('./helpers/sip-trace');
 const { record, incomingCalls, waitUntil, sleep, ACCOUNT_EVENTS } = require('./helpers/events');
 const { TYPE, VALUE } = require('./helpers/errors');

@@ -13,8 +13,8 @@ const dgram = require('node:dgram');
 const fs = require('node:fs');
 
 const sipster = require('..');
-const { freePort } = require('./helpers/ports');
-const { runSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { runSipp } = require('../harness/sipp');
 const { parseMessages, parseSipMessage } = require('./helpers/sip-trace');
 const { loopbackAccount } = require('./helpers/loopback');
 const { waitUntil } = require('./helpers/events');

@@ -13,8 +13,8 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 
 const sipster = require('..');
-const { freePort } = require('./helpers/ports');
-const { startSipp, runSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { startSipp, runSipp } = require('../harness/sipp');
 const { parseMessages, findMessages } = require('./helpers/sip-trace');
 const { record, waitUntil, CALL_EVENTS } = require('./helpers/events');
 const { loopbackAccount } = require('./helpers/loopback');

@@ -12,8 +12,8 @@ const path = require('node:path');
 
 const sipster = require('..');
 const audio = require('./helpers/audio');
-const { freePort, freeRtpPort } = require('./helpers/ports');
-const { runSipp, startSipp } = require('./helpers/sipp');
+const { freePort, freeRtpPort } = require('../harness/ports');
+const { runSipp, startSipp } = require('../harness/sipp');
 const { startRtpSink } = require('./helpers/rtp');
 const { loopbackAccount } = require('./helpers/loopback');
 const { sleep, waitUntil } = require('./helpers/events');

@@ -14,7 +14,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const sipster = require('..');
-const { freePort } = require('./helpers/ports');
+const { freePort } = require('../harness/ports');
 const { startPeer } = require('./helpers/peer');
 const { record, CALL_EVENTS } = require('./helpers/events');
 const { LOOPBACK_MEDIA } = require('./helpers/loopback');

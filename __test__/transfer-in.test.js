@@ -11,8 +11,8 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 
 const sipster = require('..');
-const { freePort } = require('./helpers/ports');
-const { startSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { startSipp } = require('../harness/sipp');
 const { parseMessages, findMessages, header } = require('./helpers/sip-trace');
 const { record, CALL_EVENTS } = require('./helpers/events');
 const { loopbackUas } = require('./helpers/loopback');

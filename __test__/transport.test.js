@@ -6,8 +6,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 
 const sipster = require('..');
-const { freePort } = require('./helpers/ports');
-const { runSipp } = require('./helpers/sipp');
+const { freePort } = require('../harness/ports');
+const { runSipp } = require('../harness/sipp');
 const { parseMessages } = require('./helpers/sip-trace');
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });

@@ -11,10 +11,10 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 
 const sipster = require('..');
-const { freePort, freeRtpPort, silentUdpListener } = require('./helpers/ports');
-const { startSipp, runSipp, scenarioPath } = require('./helpers/sipp');
+const { freePort, freeRtpPort, silentUdpListener } = require('../harness/ports');
+const { startSipp, runSipp, scenarioPath } = require('../harness/sipp');
 const { parseMessages } = require('./helpers/sip-trace');
-const { pcapDurationMs } = require('./helpers/pcap');
+const { pcapDurationMs } = require('../harness/pcap');
 const { loopbackAccount } = require('./helpers/loopback');
 
 const MEDIA_TIMEOUT_SEC = 2;

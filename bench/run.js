@@ -44,10 +44,10 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
-const { startSipp } = require(path.join(ROOT, '__test__/helpers/sipp'));
-const { pcapDurationMs } = require(path.join(ROOT, '__test__/helpers/pcap'));
-const { freePort } = require(path.join(ROOT, '__test__/helpers/ports'));
-const { readLines } = require(path.join(ROOT, '__test__/helpers/jsonlines'));
+const { startSipp } = require('../harness/sipp');
+const { pcapDurationMs } = require('../harness/pcap');
+const { freePort } = require('../harness/ports');
+const { readLines } = require('../harness/jsonlines');
 
 // ---- options -----------------------------------------------------------------
 

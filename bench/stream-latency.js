@@ -17,8 +17,8 @@ const path = require('node:path');
 
 const ROOT = path.join(__dirname, '..');
 const sipster = require(ROOT);
-const { startSipp } = require(path.join(ROOT, '__test__/helpers/sipp'));
-const { freePort, freeRtpPort } = require(path.join(ROOT, '__test__/helpers/ports'));
+const { startSipp } = require('../harness/sipp');
+const { freePort, freeRtpPort } = require('../harness/ports');
 
 const BURSTS = Number(process.argv[2] || 300);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

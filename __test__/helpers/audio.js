@@ -5,13 +5,24 @@
 // mu-law) and analyse them (dominant frequency, tone energy, loudness,
 // how long it was non-silent, frequency sequence over time).
 //
-// No dependencies; everything works on Float32Array samples in [-1, 1].
+// The file formats and codecs come from packages (wavefile, alawmulaw, fft.js);
+// what is here is the tones and the measurements tests make on them. Samples
+// are Float32Array in [-1, 1].
 
 const fs = require('node:fs');
+const { WaveFile } = require('wavefile');
+const { alaw, mulaw } = require('alawmulaw');
+const FFT = require('fft.js');
 
 // ---------------------------------------------------------------------------
 // Writing
 // ---------------------------------------------------------------------------
+
+function toInt16(samples) {
+  const out = new Int16Array(samples.length);
+  for (let i = 0; i < samples.length; i++) out[i] = Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767);
+  return out;
+}
 
 /**
  * Encodes mono float samples in [-1, 1] as a 16-bit PCM WAV file image.
@@ -20,26 +31,9 @@ const fs = require('node:fs');
  * @returns {Buffer}
  */
 function encodeWav(samples, rate) {
-  const dataBytes = samples.length * 2;
-  const buf = Buffer.alloc(44 + dataBytes);
-  buf.write('RIFF', 0, 'ascii');
-  buf.writeUInt32LE(36 + dataBytes, 4);
-  buf.write('WAVE', 8, 'ascii');
-  buf.write('fmt ', 12, 'ascii');
-  buf.writeUInt32LE(16, 16); // fmt chunk size
-  buf.writeUInt16LE(1, 20); // WAVE_FORMAT_PCM
-  buf.writeUInt16LE(1, 22); // channels
-  buf.writeUInt32LE(rate, 24);
-  buf.writeUInt32LE(rate * 2, 28); // byte rate
-  buf.writeUInt16LE(2, 32); // block align
-  buf.writeUInt16LE(16, 34); // bits per sample
-  buf.write('data', 36, 'ascii');
-  buf.writeUInt32LE(dataBytes, 40);
-  for (let i = 0; i < samples.length; i++) {
-    const s = Math.max(-1, Math.min(1, samples[i]));
-    buf.writeInt16LE(Math.round(s * 32767), 44 + i * 2);
-  }
-  return buf;
+  const wav = new WaveFile();
+  wav.fromScratch(1, rate, '16', toInt16(samples));
+  return Buffer.from(wav.toBuffer());
 }
 
 /** Writes mono float samples as a 16-bit PCM WAV file. */
@@ -94,67 +88,8 @@ function writeTonesWav(path, segments, { rate = 8000, amplitude = 0.5 } = {}) {
 }
 
 // ---------------------------------------------------------------------------
-// G.711
+// G.711 (alawmulaw)
 // ---------------------------------------------------------------------------
-
-// G.711 mu-law byte -> 16-bit linear (ITU-T G.711 / classic Sun g711.c).
-function ulawToLinear(u) {
-  u = ~u & 0xff;
-  let t = ((u & 0x0f) << 3) + 0x84; // mantissa with bias
-  t <<= (u & 0x70) >> 4; // segment (exponent)
-  return u & 0x80 ? 0x84 - t : t - 0x84;
-}
-
-// G.711 A-law byte -> 16-bit linear.
-function alawToLinear(a) {
-  a ^= 0x55; // even bits are inverted on the wire
-  let t = (a & 0x0f) << 4;
-  const seg = (a & 0x70) >> 4;
-  if (seg === 0) t += 8;
-  else {
-    t += 0x108;
-    if (seg > 1) t <<= seg - 1;
-  }
-  return a & 0x80 ? t : -t;
-}
-
-// 16-bit linear -> G.711 mu-law byte, with the reference arithmetic of Sun's
-// g711.c (which pjmedia uses too): the 14 most significant bits, truncated,
-// bias 33. (sox rounds instead, so it differs by one step at boundaries.)
-function linearToUlaw(pcm) {
-  let v = Math.max(-32768, Math.min(32767, Math.round(pcm))) >> 2;
-  let mask;
-  if (v < 0) {
-    v = -v;
-    mask = 0x7f;
-  } else mask = 0xff;
-  if (v > 8159) v = 8159; // clip the magnitude
-  v += 33;
-  let seg = 0;
-  while (seg < 8 && v > ULAW_SEG_END[seg]) seg++;
-  if (seg >= 8) return 0x7f ^ mask;
-  return ((seg << 4) | ((v >> (seg + 1)) & 0x0f)) ^ mask;
-}
-const ULAW_SEG_END = [0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff, 0x1fff];
-
-// 16-bit linear -> G.711 A-law byte (Sun g711.c: the 13 most significant
-// bits, truncated).
-const ALAW_SEG_END = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];
-function linearToAlaw(pcm) {
-  let v = Math.max(-32768, Math.min(32767, Math.round(pcm))) >> 3;
-  let mask;
-  if (v >= 0) mask = 0xd5;
-  else {
-    mask = 0x55;
-    v = -v - 1;
-  }
-  let seg = 0;
-  while (seg < 8 && v > ALAW_SEG_END[seg]) seg++;
-  if (seg >= 8) return 0x7f ^ mask;
-  let aval = seg << 4;
-  aval |= seg < 2 ? (v >> 1) & 0x0f : (v >> seg) & 0x0f;
-  return aval ^ mask;
-}
 
 /**
  * Encodes float samples in [-1, 1] as raw G.711 bytes.
@@ -163,18 +98,17 @@ function linearToAlaw(pcm) {
  * @returns {Buffer}
  */
 function encodeG711(samples, law = 'ulaw') {
-  const enc = law === 'alaw' ? linearToAlaw : linearToUlaw;
-  const out = Buffer.alloc(samples.length);
-  // x32768 so that samples read by readWav (int16 / 32768) map back exactly
-  for (let i = 0; i < samples.length; i++) out[i] = enc(Math.max(-1, Math.min(1, samples[i])) * 32768);
-  return out;
+  const pcm = new Int16Array(samples.length);
+  // x32768 so that samples read back (int16 / 32768) map back exactly
+  for (let i = 0; i < samples.length; i++) pcm[i] = Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32768)));
+  return Buffer.from((law === 'alaw' ? alaw : mulaw).encode(pcm));
 }
 
 /** Decodes raw G.711 bytes to float samples in [-1, 1]. */
 function decodeG711(bytes, law = 'ulaw') {
-  const table = law === 'alaw' ? ALAW : ULAW;
-  const out = new Float32Array(bytes.length);
-  for (let i = 0; i < bytes.length; i++) out[i] = table[bytes[i]];
+  const pcm = (law === 'alaw' ? alaw : mulaw).decode(bytes);
+  const out = new Float32Array(pcm.length);
+  for (let i = 0; i < pcm.length; i++) out[i] = pcm[i] / 32768;
   return out;
 }
 
@@ -189,23 +123,37 @@ function writeToneG711(path, { freq, seconds, amplitude = 0.5, law = 'ulaw' }) {
   fs.writeFileSync(path, encodeG711(synth([{ freq, seconds }], 8000, amplitude), law));
 }
 
-// Lookup tables (256 entries each), already scaled to [-1, 1].
-const ULAW = new Float32Array(256).map((_, i) => ulawToLinear(i) / 32768);
-const ALAW = new Float32Array(256).map((_, i) => alawToLinear(i) / 32768);
-
 // ---------------------------------------------------------------------------
 // Reading
 // ---------------------------------------------------------------------------
 
+// A recorder that was not closed cleanly (a crash, a kill) never patched the
+// size of its data chunk: 0, or garbage larger than the file. Such a chunk is
+// taken to run to the end of the file, in a copy whose size field says so.
+function withDataSizeRepaired(buf) {
+  let off = 12;
+  while (off + 8 <= buf.length) {
+    const size = buf.readUInt32LE(off + 4);
+    if (buf.toString('ascii', off, off + 4) === 'data') {
+      const left = buf.length - off - 8;
+      if (size !== 0 && size <= left) return buf;
+      const copy = Buffer.from(buf);
+      copy.writeUInt32LE(left, off + 4);
+      return copy;
+    }
+    off += 8 + size + (size & 1); // chunks are word aligned
+  }
+  return buf;
+}
+
+const FULL_SCALE = { 8: 128, 16: 32768, 24: 8388608, 32: 2147483648 };
+
 /**
- * Reads a WAV file.
- *
- * Supports format tags 1 (PCM 8/16/24/32-bit), 3 (IEEE float 32), 6 (A-law),
- * 7 (mu-law) and 0xFFFE (extensible, using its sub-format). Unknown chunks
- * (LIST, fact, ...) are skipped. A data chunk whose size is 0 or larger than
- * what is left of the file (a recorder that was not closed cleanly never
- * patched it) is taken to extend to the end of the file.
- * Multi-channel files are decoded to the first channel only.
+ * Reads a WAV file: PCM 8/16/24/32-bit, IEEE float 32, A-law, mu-law, and
+ * WAVE_FORMAT_EXTENSIBLE, with any extra chunks (LIST, fact...). A data
+ * chunk whose size is 0 or runs past the end of the file (an unfinished
+ * recording) is read to the end of the file. Multi-channel files give their
+ * first channel.
  *
  * @param {string|Buffer} pathOrBuffer
  * @returns {{formatTag: number, channels: number, sampleRate: number,
@@ -216,53 +164,26 @@ function readWav(pathOrBuffer) {
   if (buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') {
     throw new Error('readWav: not a RIFF/WAVE file');
   }
-  let fmt = null;
-  let dataStart = -1;
-  let dataBytes = 0;
-  let off = 12;
-  while (off + 8 <= buf.length) {
-    const id = buf.toString('ascii', off, off + 4);
-    const size = buf.readUInt32LE(off + 4);
-    const body = off + 8;
-    if (id === 'fmt ') {
-      let formatTag = buf.readUInt16LE(body);
-      const channels = buf.readUInt16LE(body + 2);
-      const sampleRate = buf.readUInt32LE(body + 4);
-      const bitsPerSample = buf.readUInt16LE(body + 14);
-      // WAVE_FORMAT_EXTENSIBLE: the real tag is the first 2 bytes of the
-      // SubFormat GUID at offset 24 of the fmt body.
-      if (formatTag === 0xfffe && size >= 26) formatTag = buf.readUInt16LE(body + 24);
-      fmt = { formatTag, channels, sampleRate, bitsPerSample };
-    } else if (id === 'data') {
-      dataStart = body;
-      const left = buf.length - body;
-      dataBytes = size === 0 || size > left ? left : size;
-      break; // data is last in everything we care about
-    }
-    off = body + size + (size & 1); // chunks are word aligned
+  const wav = new WaveFile(withDataSizeRepaired(buf));
+  const { audioFormat, numChannels: channels, sampleRate, bitsPerSample } = wav.fmt;
+  // WAVE_FORMAT_EXTENSIBLE: the real tag opens the SubFormat GUID
+  const formatTag = audioFormat === 0xfffe ? wav.fmt.subformat[0] & 0xffff : audioFormat;
+  const dataBytes = wav.data.samples.length;
+  let samples;
+  if (formatTag === 6 || formatTag === 7) {
+    const codes = wav.data.samples.filter((_, i) => i % channels === 0);
+    samples = decodeG711(codes, formatTag === 6 ? 'alaw' : 'ulaw');
+  } else if (formatTag === 1 || (formatTag === 3 && bitsPerSample === 32)) {
+    const all = wav.getSamples(false, Float64Array);
+    const first = channels > 1 ? all[0] : all;
+    samples = new Float32Array(first.length);
+    const scale = formatTag === 3 ? 1 : FULL_SCALE[bitsPerSample];
+    const offset = formatTag === 1 && bitsPerSample === 8 ? 128 : 0; // unsigned
+    for (let i = 0; i < first.length; i++) samples[i] = (first[i] - offset) / scale;
+  } else {
+    throw new Error(`readWav: unsupported format tag ${formatTag} / ${bitsPerSample} bits`);
   }
-  if (!fmt) throw new Error('readWav: no fmt chunk');
-  if (dataStart < 0) throw new Error('readWav: no data chunk');
-
-  const { formatTag, channels, bitsPerSample } = fmt;
-  const bytesPerSample = Math.max(1, bitsPerSample >> 3);
-  const frame = bytesPerSample * Math.max(1, channels);
-  const n = Math.floor(dataBytes / frame);
-  const samples = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = dataStart + i * frame; // first channel only
-    let v;
-    if (formatTag === 7) v = ULAW[buf[p]];
-    else if (formatTag === 6) v = ALAW[buf[p]];
-    else if (formatTag === 3 && bitsPerSample === 32) v = buf.readFloatLE(p);
-    else if (formatTag === 1 && bitsPerSample === 16) v = buf.readInt16LE(p) / 32768;
-    else if (formatTag === 1 && bitsPerSample === 8) v = (buf[p] - 128) / 128; // unsigned
-    else if (formatTag === 1 && bitsPerSample === 24) v = buf.readIntLE(p, 3) / 8388608;
-    else if (formatTag === 1 && bitsPerSample === 32) v = buf.readInt32LE(p) / 2147483648;
-    else throw new Error(`readWav: unsupported format tag ${formatTag} / ${bitsPerSample} bits`);
-    samples[i] = v;
-  }
-  return { ...fmt, samples, dataBytes };
+  return { formatTag, channels, sampleRate, bitsPerSample, samples, dataBytes };
 }
 
 // ---------------------------------------------------------------------------
@@ -277,41 +198,12 @@ function rms(samples) {
   return Math.sqrt(s / samples.length);
 }
 
-// In-place iterative radix-2 FFT; re/im lengths must be the same power of 2.
-function fft(re, im) {
-  const n = re.length;
-  // bit-reversal permutation
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j], re[i]];
-      [im[i], im[j]] = [im[j], im[i]];
-    }
-  }
-  for (let len = 2; len <= n; len <<= 1) {
-    const ang = (-2 * Math.PI) / len;
-    const wr = Math.cos(ang);
-    const wi = Math.sin(ang);
-    for (let i = 0; i < n; i += len) {
-      let cr = 1;
-      let ci = 0;
-      for (let k = 0; k < len / 2; k++) {
-        const a = i + k;
-        const b = a + len / 2;
-        const tr = re[b] * cr - im[b] * ci;
-        const ti = re[b] * ci + im[b] * cr;
-        re[b] = re[a] - tr;
-        im[b] = im[a] - ti;
-        re[a] += tr;
-        im[a] += ti;
-        const ncr = cr * wr - ci * wi;
-        ci = cr * wi + ci * wr;
-        cr = ncr;
-      }
-    }
-  }
+// Magnitudes of the first size/2 + 1 bins of a real signal's spectrum.
+function magnitudes(fft, input, out) {
+  fft.realTransform(out, input);
+  const mags = new Float64Array(input.length / 2 + 1);
+  for (let k = 0; k < mags.length; k++) mags[k] = Math.hypot(out[2 * k], out[2 * k + 1]);
+  return mags;
 }
 
 function nextPow2(n) {
@@ -328,13 +220,14 @@ function averagedSpectrum(samples, size) {
   const win = new Float64Array(size);
   for (let i = 0; i < size; i++) win[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (size - 1));
   const hop = size / 2;
+  const transform = new FFT(size);
+  const spectrum = transform.createComplexArray();
   let frames = 0;
   for (let start = 0; frames === 0 || start + size <= samples.length; start += hop) {
-    const re = new Float64Array(size);
-    const im = new Float64Array(size);
-    for (let i = 0; i < size && start + i < samples.length; i++) re[i] = samples[start + i] * win[i];
-    fft(re, im);
-    for (let k = 0; k <= size / 2; k++) mag[k] += Math.hypot(re[k], im[k]);
+    const frame = new Float64Array(size);
+    for (let i = 0; i < size && start + i < samples.length; i++) frame[i] = samples[start + i] * win[i];
+    const frameMags = magnitudes(transform, frame, spectrum);
+    for (let k = 0; k <= size / 2; k++) mag[k] += frameMags[k];
     frames++;
   }
   for (let k = 0; k < mag.length; k++) mag[k] /= frames;
@@ -459,14 +352,9 @@ module.exports = {
   writeSilenceWav,
   writeTonesWav,
   readWav,
-  ulawToLinear,
-  alawToLinear,
-  linearToUlaw,
-  linearToAlaw,
   encodeG711,
   decodeG711,
   writeToneG711,
-  fft,
   rms,
   dominantFrequency,
   toneEnergy,

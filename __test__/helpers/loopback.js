@@ -2,7 +2,7 @@
 
 const { before, after } = require('node:test');
 
-const { freePort } = require('./ports');
+const { freePort } = require('../../harness/ports');
 const { incomingCalls } = require('./events');
 
 // Media stays on loopback: pjsua otherwise offers the host's address in SDP.

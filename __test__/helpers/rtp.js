@@ -5,7 +5,7 @@
 // with the uas_answer_rtp_sink.xml scenario (keys: { rtp_sink_port: sink.port }).
 
 const dgram = require('node:dgram');
-const { freeRtpPort } = require('./ports');
+const { freeRtpPort } = require('../../harness/ports');
 const { decodeG711 } = require('./audio');
 
 // RFC 2833 / 4733 event codes -> DTMF characters.

@@ -18,8 +18,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 
 const sipster = require('../..');
-const { freePort, freeRtpPort, silentUdpListener } = require('../helpers/ports');
-const { startSipp } = require('../helpers/sipp');
+const { freePort, freeRtpPort, silentUdpListener } = require('../../harness/ports');
+const { startSipp } = require('../../harness/sipp');
 const { parseMessages } = require('../helpers/sip-trace');
 const { loopbackAccount } = require('../helpers/loopback');
 
@@ -88,7 +88,7 @@ async function vanishWithSessionTimer(refresher, callIdTag, { sipPort, mediaPort
 }
 
 test(`session timers end a call whose peer vanished (Session-Expires: ${SE})`, { timeout: 5 * 60 * 1000, concurrency: 2 }, async (t) => {
-  // helpers/ports is not safe for concurrent use: take the ports first.
+  // harness/ports is not safe for concurrent use: take the ports first.
   const uasPorts = { sipPort: await freePort(), mediaPort: await freeRtpPort() };
   const uacPorts = { sipPort: await freePort(), mediaPort: await freeRtpPort() };
   await Promise.all([

@@ -18,9 +18,9 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 
 const { startPeer } = require('../helpers/peer');
-const { freePort } = require('../helpers/ports');
+const { freePort } = require('../../harness/ports');
 const { LOOPBACK_MEDIA } = require('../helpers/loopback');
-const { runSipp } = require('../helpers/sipp');
+const { runSipp } = require('../../harness/sipp');
 
 // runSipp(), and when it fails: how the peer UAS ended if it did (signal,
 // stderr), else every thread's stack of it, taken with gdb when it is

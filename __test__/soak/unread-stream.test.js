@@ -15,9 +15,9 @@ const path = require('node:path');
 
 const audio = require('../helpers/audio');
 const { startPeer } = require('../helpers/peer');
-const { freePort, freeRtpPort } = require('../helpers/ports');
+const { freePort, freeRtpPort } = require('../../harness/ports');
 const { LOOPBACK_MEDIA } = require('../helpers/loopback');
-const { runSipp } = require('../helpers/sipp');
+const { runSipp } = require('../../harness/sipp');
 
 const SECONDS = 60;
 
