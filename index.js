@@ -459,13 +459,14 @@ class Call extends EventEmitter {
     this._native = handle;
     this._state = state;
     this._identity = callIdentity();
+    // The call's audio: Media objects, made when first asked for (the
+    // 'media' event, `medias`) from the native handles.
     this._medias = [];
+    this._mediaHandles = null;
     // Once on, the native side copies and sends only the events that have
     // listeners (and always the end of the call).
     this._narrowed = false;
     this._infos = null; // the INFOs sent (sendInfo), made on first use
-    this.on('newListener', (event) => this._listen(event));
-    this.on('removeListener', () => this._listen());
   }
 
   // A call of ours (makeCall, or an accepted request): everything it does
@@ -478,8 +479,15 @@ class Call extends EventEmitter {
     return call;
   }
 
+  // Listener changes matter only from now on: the trackers go on here, not
+  // in the constructor, so that the listeners a 'call' handler adds cost
+  // no 'newListener' round each ('removeListener' first: adding it would
+  // report itself to the other).
   _listenFromNowOn() {
+    if (this._narrowed) return;
     this._narrowed = true;
+    this.on('removeListener', () => this._listen());
+    this.on('newListener', (event) => this._listen(event));
     this._listen();
   }
 
@@ -499,13 +507,28 @@ class Call extends EventEmitter {
     this.emit(this._state, info);
   }
 
-  _onMedia(medias) {
-    const previous = this._medias;
-    this._medias = medias.map((m) => Media._adopt(m));
+  _onMedia(handles) {
+    // Nobody has seen the previous ones, nobody listens: made if asked for.
+    if (this._medias.length === 0 && this.listenerCount('media') === 0) {
+      this._mediaHandles = handles;
+      return;
+    }
+    const previous = this._medias; // (handles never adopted have no streams)
+    this._mediaHandles = null;
+    this._medias = handles.map((m) => Media._adopt(m));
     // pjsua re-creates a call's audio when the media changes (hold,
     // resume...): PCM streams move onto the new media.
     previous.forEach((old, i) => old._moveStreamsTo(this._medias[i]));
     this.emit('media', this._medias);
+  }
+
+  _adoptedMedias() {
+    if (this._mediaHandles !== null) {
+      this._medias = this._mediaHandles.map((m) => Media._adopt(m));
+      this._mediaHandles = null;
+      if (this._state === 'disconnected') for (const media of this._medias) media._ended();
+    }
+    return this._medias;
   }
 
   _onDtmf(digit) {
@@ -637,7 +660,7 @@ class Call extends EventEmitter {
   }
 
   get medias() {
-    return this._medias.slice();
+    return this._adoptedMedias().slice();
   }
 
   get connDuration() {

@@ -126,6 +126,28 @@ test('a state listener gets every state; a confirmed listener gets confirmed', {
   assert.ok(delivered.get(one.call._native.key).includes('confirmed'));
 });
 
+test("a call's Media objects are made when first asked for, the same ones each time, and closed once the call ended", { timeout: 30000 }, async () => {
+  let whileUp = null;
+  const { call } = await oneCall((c) => {
+    c.on('confirmed', () => {
+      whileUp = c.medias;
+    });
+  });
+  // No 'media' listener: the audio arrived all the same, and `medias` made it.
+  assert.equal(whileUp.length, 1);
+  assert.ok(whileUp[0] instanceof sipster.Media);
+  const atEnd = call.medias;
+  assert.equal(atEnd[0], whileUp[0]);
+  await assert.rejects(atEnd[0].waitForEof({ timeout: 1000 }), { code: 'ERR_SIPSTER_STATE' });
+
+  // Never asked for while the call was up: made after its end, closed.
+  const late = await oneCall(() => {});
+  const medias = late.call.medias;
+  assert.equal(medias.length, 1);
+  assert.equal(late.call.medias[0], medias[0]);
+  await assert.rejects(medias[0].waitForEof({ timeout: 1000 }), { code: 'ERR_SIPSTER_STATE' });
+});
+
 test("an account's MESSAGEs cross only while it has a 'message' listener; SIPp gets 200 either way", { timeout: 40000 }, async () => {
   const sendOne = async () => {
     const run = await runSipp({ scenario: 'uac_message.xml', remote: `127.0.0.1:${sipPort}`, localPort: await freePort(), timeoutMs: 15000 });

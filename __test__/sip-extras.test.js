@@ -366,6 +366,8 @@ test('getStatsDump() after disconnected returns the statistics captured at the e
   const noMedia = call.getStatsDump(false, '> ');
   assert.ok(noMedia.split('\n').filter(Boolean).every((l) => l.startsWith('> ')), noMedia);
   assert.doesNotMatch(noMedia, /#0 audio/);
+  assert.match(noMedia, /Call time:/);
+  assert.ok(call.getStatsDump(true, '> ').startsWith(noMedia), 'the same lines, then the media');
   assert.throws(() => call.hold(), { code: 'ERR_SIPSTER_STATE' });
 });
 

@@ -33,7 +33,9 @@ use std::rc::Rc;
 
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use pjsip_sys::{CallStatus, Event, EventKind, EventSink, IdentityUpdate, LibraryThread};
+use pjsip_sys::{
+    CallStatus, Event, EventKind, EventSink, IdentityUpdate, LibraryThread, PollPhase, PollRunner,
+};
 
 use crate::call::{self, role_name, state_name, CallHandle};
 use crate::media::{self, MediaHandle};
@@ -194,12 +196,16 @@ thread_local! {
     static HANDLERS: RefCell<Option<Rc<EventHandlers>>> = const { RefCell::new(None) };
     /// When the shim saw the event now being delivered (for the benchmark).
     static DELIVERING_NS: Cell<i64> = const { Cell::new(0) };
-    /// While a poll runs: the events it raised, delivered after it.
+    /// While a poll or its delivery runs: the events raised on this thread
+    /// (by pjsip, or by a handler calling into it, as `answer()` raises
+    /// `connecting`), delivered after those before them, in the same
+    /// callback of libuv.
     static POLL_BATCH: RefCell<Option<Vec<Event>>> = const { RefCell::new(None) };
     /// Events raised on the main thread that wait in the queue.
     static QUEUED_FROM_MAIN: Cell<usize> = const { Cell::new(0) };
-    /// The events of a poll after a handler that threw, delivered first
-    /// when the shim calls again.
+    /// The events of a poll that wait for delivery: from the pjsip phase to
+    /// the delivery phase, and after a handler that threw, until the shim
+    /// calls again.
     static UNDELIVERED: RefCell<VecDeque<Event>> = const { RefCell::new(VecDeque::new()) };
 }
 
@@ -384,38 +390,64 @@ fn keep_for_poll(event: Event) -> Option<Event> {
     })
 }
 
-/// Loop signalling: runs pjsip's pending work on this thread, then the
-/// handlers of the events it raised, in order. When a handler throws, its
-/// error is returned, for the caller to leave pending (the shim reports it
-/// as uncaught), with `true` if events remain: the shim calls again at once
-/// and they are delivered then, before anything queued meanwhile.
-fn poll_and_deliver(env: &Env, thread: &LibraryThread) -> (bool, Result<()>) {
-    let mut events = UNDELIVERED.with(|u| std::mem::take(&mut *u.borrow_mut()));
-    if events.is_empty() {
-        POLL_BATCH.with(|b| *b.borrow_mut() = Some(Vec::new()));
-        pjsip_sys::loop_poll(thread);
-        events = POLL_BATCH
-            .with(|b| b.borrow_mut().take())
-            .unwrap_or_default()
-            .into();
+/// Loop signalling, first phase: runs pjsip's pending work on this thread,
+/// keeping the events it raises. Returns whether events wait for delivery
+/// (those left by a handler that threw go first; pjsip waits for them).
+fn poll_pjsip(thread: &LibraryThread) -> bool {
+    if UNDELIVERED.with(|u| !u.borrow().is_empty()) {
+        return true;
     }
-    while let Some(event) = events.pop_front() {
+    POLL_BATCH.with(|b| *b.borrow_mut() = Some(Vec::new()));
+    pjsip_sys::loop_poll(thread);
+    let raised = POLL_BATCH
+        .with(|b| b.borrow_mut().take())
+        .unwrap_or_default();
+    let waiting = !raised.is_empty();
+    UNDELIVERED.with(|u| u.borrow_mut().extend(raised));
+    waiting
+}
+
+/// Moves what the handlers raised on this thread behind `events`.
+fn take_raised(events: &mut VecDeque<Event>) {
+    POLL_BATCH.with(|b| {
+        if let Some(raised) = b.borrow_mut().as_mut() {
+            events.extend(raised.drain(..));
+        }
+    });
+}
+
+/// Loop signalling, second phase: the handlers of the waiting events, in
+/// order, then those of the events the handlers raise meanwhile. When a
+/// handler throws, its error is returned, for the caller to leave pending
+/// (the shim reports it as uncaught), with `true` if events remain: the
+/// shim calls again at once and they are delivered then, before anything
+/// queued meanwhile.
+fn deliver_waiting(env: &Env) -> (bool, Result<()>) {
+    let mut events = UNDELIVERED.with(|u| std::mem::take(&mut *u.borrow_mut()));
+    POLL_BATCH.with(|b| *b.borrow_mut() = Some(Vec::new()));
+    let outcome = loop {
+        take_raised(&mut events);
+        let Some(event) = events.pop_front() else {
+            break (false, Ok(()));
+        };
         let Some(handlers) = current_handlers() else {
-            return (false, Ok(()));
+            break (false, Ok(()));
         };
         if let Err(err) = deliver(env, &handlers, event) {
+            take_raised(&mut events);
             let again = !events.is_empty();
             UNDELIVERED.with(|u| *u.borrow_mut() = events);
-            return (again, Err(err));
+            break (again, Err(err));
         }
-    }
-    (false, Ok(()))
+    };
+    POLL_BATCH.with(|b| b.borrow_mut().take());
+    outcome
 }
 
 /// The event sink that pjsip's threads call (it never blocks), with the
 /// handlers of `handlers` (an object of functions, see `EventHandlers`),
 /// and the poll that loop signalling runs from libuv's callbacks.
-pub fn event_sink(env: &Env, handlers: &Object) -> Result<(EventSink, Box<dyn Fn() -> bool>)> {
+pub fn event_sink(env: &Env, handlers: &Object) -> Result<(EventSink, Box<PollRunner>)> {
     let table = EventHandlers::from_object(handlers)?;
     HANDLERS.with(|h| *h.borrow_mut() = Some(Rc::new(table)));
     QUEUED_FROM_MAIN.with(|q| q.set(0));
@@ -448,11 +480,14 @@ pub fn event_sink(env: &Env, handlers: &Object) -> Result<(EventSink, Box<dyn Fn
         }
     });
     let env = *env;
-    let run_poll = Box::new(move || {
+    let run_poll = Box::new(move |phase: PollPhase| {
         let Some(thread) = LibraryThread::current() else {
             return false;
         };
-        let (again, delivered) = poll_and_deliver(&env, &thread);
+        if phase == PollPhase::Pjsip {
+            return poll_pjsip(&thread);
+        }
+        let (again, delivered) = deliver_waiting(&env);
         // Already pending, or thrown again here (napi-rs keeps the handler's
         // own exception): the shim reports it as uncaught.
         if let Err(err) = delivered {

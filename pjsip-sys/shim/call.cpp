@@ -97,10 +97,7 @@ void ShimCall::onCallState(OnCallStateParam &) {
     std::string reason;
     bool timed_out = false;
     if (disconnected) {
-      quietly([&] {
-        final_stats = dump(true, "");
-        final_stats_no_media = dump(false, "");
-      });
+      quietly([&] { final_stats = dump(true, ""); });
       {
         std::lock_guard<std::mutex> lock(hangup_mutex);
         reason = hangup_reason;
@@ -445,9 +442,18 @@ int sipster_call_send_info(sipster_call *c, const char *content_type, const char
   });
 }
 
+// pjsua_call_dump() writes the call's lines (the last one says "Call
+// time: ..."), then its media: without media, a dump is the head of one with.
+static std::string without_media(const std::string &dump) {
+  size_t line = dump.find("Call time: ");
+  size_t end = line == std::string::npos ? line : dump.find('\n', line);
+  return end == std::string::npos ? dump : dump.substr(0, end + 1);
+}
+
 char *sipster_call_final_stats(const sipster_call *c, int with_media) {
   if (!c->call->finished.load()) return nullptr;
-  return dup_string(with_media ? c->call->final_stats : c->call->final_stats_no_media);
+  const std::string &dump = c->call->final_stats;
+  return dup_string(with_media ? dump : without_media(dump));
 }
 
 int sipster_call_conf_slot(const sipster_call *c, uint32_t media_index, int32_t *slot_out,

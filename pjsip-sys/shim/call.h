@@ -32,9 +32,9 @@ class ShimCall : public pj::Call {
   // The reason given to hangup(), reported at the end instead of pjsua's.
   std::mutex hangup_mutex;
   std::string hangup_reason;
-  // getStatsDump() of the call as it ended (indent ""), with and without
-  // media: written once on pjsip's thread before `finished` is set.
-  std::string final_stats, final_stats_no_media;
+  // getStatsDump() of the call as it ended (indent "", with media):
+  // written once on pjsip's thread before `finished` is set.
+  std::string final_stats;
 
   // Called from the owning thread only, after `finished` or after
   // libDestroy: detaches the pjsua2 object from the (reused) call id so that

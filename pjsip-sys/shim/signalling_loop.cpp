@@ -100,25 +100,26 @@ napi_async_context g_async = nullptr;
 bool g_polling = false;
 bool g_async_orphaned = false;  // detached while polling: destroyed after it
 
-// Runs the owner's poll as Node runs a callback of its own: in a handle
-// scope and a callback scope, reporting an exception left pending.
-// A handler may shut the library down (detach) meanwhile: what is used
-// after the poll is held here.
+// Runs the owner's poll: pjsip's work first, with no N-API at all (most
+// timer wake-ups raise no event); then, only if it raised events, their
+// delivery as Node runs a callback of its own: in a handle scope and a
+// callback scope, reporting an exception left pending. A handler may shut
+// the library down (detach) meanwhile: what is used after it is held here.
 void run_poll() {
   if (g_polling || !g_run_poll) return;
   g_polling = true;
   napi_env env = g_env;
   napi_async_context async = g_async;
-  bool again = true;
-  while (again && g_run_poll) {
-    again = false;
+  bool deliver = g_run_poll(SIPSTER_POLL_PJSIP) != 0;
+  while (deliver && g_run_poll) {
+    deliver = false;
     napi_handle_scope handles;
     if (napi_open_handle_scope(env, &handles) != 0) break;
     napi_value resource = nullptr;
     napi_callback_scope scope;
     if (napi_create_object(env, &resource) == 0 &&
         napi_open_callback_scope(env, resource, async, &scope) == 0) {
-      again = g_run_poll() != 0;
+      deliver = g_run_poll(SIPSTER_POLL_DELIVER) != 0;
       bool pending = false;
       napi_value error;
       if (napi_is_exception_pending(env, &pending) == 0 && pending &&

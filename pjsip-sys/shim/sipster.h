@@ -403,16 +403,19 @@ int sipster_conf_signal_level(int32_t slot, uint32_t *tx_level, uint32_t *rx_lev
 /* Experimental signalling on Node's own thread. With SIPSTER_SIGNALLING=loop
  * in the environment, on Node's main thread (Linux), pjsua runs no worker
  * thread and this watches pjsip's sockets and timers on that thread's libuv
- * loop instead. When there is something to do, run_poll() is called right
- * there, from libuv's callback, inside an N-API handle scope and callback
- * scope opened on `napi_env` (that thread's napi_env): it calls
- * sipster_loop_poll() and may then call JS. When it returns, an exception
- * left pending is reported as uncaught, and microtasks run; if it returned
- * nonzero (a handler threw and events remain) it is called again at once,
- * in new scopes. Call this right after sipster_lib_init, on the same thread.
- * Returns 1 if signalling now runs on the loop, 0 if pjsua keeps its worker
- * thread. */
-typedef int (*sipster_poll_runner)(void);
+ * loop instead. When there is something to do, run_poll is called right
+ * there, from libuv's callback, in two phases:
+ * - SIPSTER_POLL_PJSIP, outside any N-API scope: it calls sipster_loop_poll()
+ *   and must not call JS; it returns nonzero if events wait for delivery.
+ * - SIPSTER_POLL_DELIVER, only then, inside an N-API handle scope and
+ *   callback scope opened on `napi_env` (that thread's napi_env): it calls
+ *   the JS handlers. When it returns, an exception left pending is reported
+ *   as uncaught, and microtasks run; if it returned nonzero (a handler threw
+ *   and events remain) it is called again at once, in new scopes.
+ * Call this right after sipster_lib_init, on the same thread. Returns 1 if
+ * signalling now runs on the loop, 0 if pjsua keeps its worker thread. */
+enum { SIPSTER_POLL_PJSIP = 0, SIPSTER_POLL_DELIVER = 1 };
+typedef int (*sipster_poll_runner)(int phase);
 int sipster_lib_attach_loop(sipster_poll_runner run_poll, void *napi_env);
 void sipster_loop_poll(void);
 

@@ -602,8 +602,12 @@ unsafe extern "C" {
         err: *mut sipster_error,
     ) -> ::std::os::raw::c_int;
 }
-pub type sipster_poll_runner =
-    ::std::option::Option<unsafe extern "C" fn() -> ::std::os::raw::c_int>;
+pub const SIPSTER_POLL_PJSIP: _bindgen_ty_1 = 0;
+pub const SIPSTER_POLL_DELIVER: _bindgen_ty_1 = 1;
+pub type _bindgen_ty_1 = ::std::os::raw::c_uint;
+pub type sipster_poll_runner = ::std::option::Option<
+    unsafe extern "C" fn(phase: ::std::os::raw::c_int) -> ::std::os::raw::c_int,
+>;
 unsafe extern "C" {
     pub fn sipster_lib_attach_loop(
         run_poll: sipster_poll_runner,

@@ -22,7 +22,7 @@ pub use media::{
     conf_adjust_level, conf_connect, conf_disconnect, conf_signal_level, pcm_wait, pcm_wake,
     PcmDirection, PcmPort, PcmRead, Player, PCM_MAX_FRAMES_PER_READ,
 };
-pub use signalling_loop::{lib_attach_loop, loop_poll, NapiEnv};
+pub use signalling_loop::{lib_attach_loop, loop_poll, NapiEnv, PollPhase, PollRunner};
 
 #[allow(
     non_camel_case_types,

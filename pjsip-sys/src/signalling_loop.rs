@@ -6,35 +6,55 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::{events, ffi};
 
+/// The owner's poll, as `lib_attach_loop` takes it.
+pub type PollRunner = dyn Fn(PollPhase) -> bool;
+
 thread_local! {
     /// What `lib_attach_loop` was given (library thread only).
     /// Shared, not borrowed, while it runs: JS in it may init() again.
-    static RUN_POLL: std::cell::RefCell<Option<std::rc::Rc<dyn Fn() -> bool>>> =
+    static RUN_POLL: std::cell::RefCell<Option<std::rc::Rc<PollRunner>>> =
         const { std::cell::RefCell::new(None) };
 }
 
-unsafe extern "C" fn run_poll_trampoline() -> c_int {
-    let again = catch_unwind(AssertUnwindSafe(|| {
+/// What the shim asks of `run_poll` (see `lib_attach_loop`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PollPhase {
+    /// pjsip's work (`loop_poll`), no JS: `true` if events wait for delivery.
+    Pjsip,
+    /// The JS handlers, inside N-API scopes: `true` to be called again.
+    Deliver,
+}
+
+unsafe extern "C" fn run_poll_trampoline(phase: c_int) -> c_int {
+    let phase = if phase == ffi::SIPSTER_POLL_DELIVER as c_int {
+        PollPhase::Deliver
+    } else {
+        PollPhase::Pjsip
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| {
         let run = RUN_POLL.with(|run| run.borrow().clone());
-        run.is_some_and(|run| run())
+        run.is_some_and(|run| run(phase))
     }));
-    c_int::from(again.unwrap_or(false))
+    c_int::from(result.unwrap_or(false))
 }
 
 /// Experimental: with `SIPSTER_SIGNALLING=loop` set at init on Node's main
 /// thread, pjsua runs no worker thread and pjsip's sockets and timers are
 /// watched on that thread's libuv loop: when there is work, `run_poll` is
-/// called right there, from libuv's callback, inside an N-API handle scope
-/// and callback scope that the shim opens on `napi_env` (this thread's
-/// environment, napi-rs's `Env::raw()`). It calls `loop_poll` and may then
-/// call JS; an exception it leaves pending is reported as uncaught, and if
-/// it returned `true` (a handler threw and events remain) it is called
-/// again at once. Returns whether signalling now runs on the loop (else
-/// pjsua keeps its worker and `run_poll` is never called).
+/// called right there, from libuv's callback. First with
+/// `PollPhase::Pjsip`, outside any N-API scope: it calls `loop_poll`, must
+/// not call JS, and returns whether events wait. Only then with
+/// `PollPhase::Deliver`, inside an N-API handle scope and callback scope
+/// that the shim opens on `napi_env` (this thread's environment, napi-rs's
+/// `Env::raw()`): it calls the JS handlers; an exception it leaves pending
+/// is reported as uncaught, and if it returned `true` (a handler threw and
+/// events remain) it is called again at once. Returns whether signalling
+/// now runs on the loop (else pjsua keeps its worker and `run_poll` is
+/// never called).
 pub fn lib_attach_loop(
     _on: &events::LibraryThread,
     napi_env: NapiEnv,
-    run_poll: Box<dyn Fn() -> bool>,
+    run_poll: Box<PollRunner>,
 ) -> bool {
     RUN_POLL.with(|r| *r.borrow_mut() = Some(run_poll.into()));
     let attached =
