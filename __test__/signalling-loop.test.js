@@ -147,6 +147,37 @@ test("a handler's microtasks run as soon as the poll's callback ends, before the
   assert.deepEqual(order, ['microtask', 'immediate']);
 });
 
+// answer() inside the handler raises 'connecting' (and the call's audio)
+// on this thread: delivered in the same callback of libuv, right after what
+// the poll raised before it ('incoming'), not a loop turn later. In a peer
+// process: once a TCP transport exists (a test above), a worker thread may
+// poll pjsip too, and its events come through the queue.
+test("events that a handler raises are delivered in the same callback, before the handler's immediate", { timeout: 20000 }, async () => {
+  const { startPeer } = require('./helpers/peer');
+  const peer = await startPeer();
+  try {
+    const port = await peer.run(({ sipster, state, emit }) => {
+      sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
+      state.transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
+      state.account = new sipster.Account({ idUri: 'sip:uas@127.0.0.1', mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } } });
+      state.account.on('call', (info, call) => {
+        call.on('state', (callState) => emit('order', callState));
+        setImmediate(() => emit('order', 'immediate'));
+        call.answer(200);
+      });
+      sipster.start();
+      return Number(state.transport.getInfo().localAddress.split(':').pop());
+    });
+    const result = await runSipp({ scenario: 'uac_call.xml', remote: `127.0.0.1:${port}`, localPort: await freePort(), duration: 100, timeoutMs: 15000 });
+    assert.equal(result.code, 0, result.stderr);
+    await waitUntil(() => peer.events.some((e) => e.data === 'disconnected'), 5000);
+    const order = peer.events.filter((e) => e.name === 'order').map((e) => e.data);
+    assert.deepEqual(order, ['incoming', 'connecting', 'immediate', 'confirmed', 'disconnected']);
+  } finally {
+    await peer.stop();
+  }
+});
+
 // A handler that throws: Node reports the exception as uncaught, as for any
 // callback, and the call's later events still come. In a peer process (it
 // inherits SIPSTER_SIGNALLING=loop), so that the test runner's own
