@@ -211,3 +211,43 @@ test('an exception thrown by a handler is reported as uncaught; the events after
     await peer.stop();
   }
 });
+
+// With loop signalling the 'call' handler runs after pjsip's poll, never
+// inside its callback: a handler that shuts the library down or ends the
+// process leaves pjsua whole, and the call gets its BYE (delivered inside
+// onIncomingCall, shutdown() aborted in pjsip and exit() sent no BYE).
+for (const ending of ['shutdown', 'exit']) {
+  test(`a 'call' handler that answers and then calls ${ending === 'exit' ? 'process.exit(0)' : 'sipster.shutdown()'}: the caller gets a BYE, the process ${ending === 'exit' ? 'exits with 0' : 'goes on'}`, { timeout: 30000 }, async () => {
+    const { startPeer } = require('./helpers/peer');
+    const peer = await startPeer();
+    try {
+      const port = await peer.run(({ sipster, state, emit }, how) => {
+        sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
+        state.transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
+        state.account = new sipster.Account({ idUri: 'sip:uas@127.0.0.1', mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } } });
+        state.account.on('call', (info, call) => {
+          call.answer(200);
+          if (how === 'exit') process.exit(0);
+          sipster.shutdown();
+          emit('shut down', true);
+        });
+        sipster.start();
+        return Number(state.transport.getInfo().localAddress.split(':').pop());
+      }, ending);
+      const result = await runSipp({ scenario: 'uac_call_wait_bye.xml', remote: `127.0.0.1:${port}`, localPort: await freePort(), timeoutMs: 20000 });
+      const byes = parseMessages(result.messages).filter((m) => m.direction === 'received' && m.method === 'BYE');
+      // (pjsua may retransmit it while it is being destroyed)
+      assert.ok(byes.length >= 1, `SIPp got no BYE: ${result.stderr}`);
+      assert.equal(result.code, 0, result.stderr);
+      if (ending === 'exit') {
+        await waitUntil(() => peer.exited, 5000);
+        assert.deepEqual([peer.exited.code, peer.exited.signal], [0, null], peer.stderr);
+      } else {
+        assert.equal(await peer.waitFor('shut down'), true);
+        assert.equal(peer.exited, null, peer.stderr);
+      }
+    } finally {
+      await peer.stop();
+    }
+  });
+}
