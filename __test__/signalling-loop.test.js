@@ -18,6 +18,7 @@ const { runSipp } = require('../harness/sipp');
 const { parseMessages, parseSipMessage } = require('./helpers/sip-trace');
 const { loopbackAccount } = require('./helpers/loopback');
 const { waitUntil } = require('./helpers/events');
+const { startPeer } = require('./helpers/peer');
 
 sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
 const { transport, account, port: sipPort } = loopbackAccount(sipster, { idUri: 'sip:uas@127.0.0.1' });
@@ -147,26 +148,32 @@ test("a handler's microtasks run as soon as the poll's callback ends, before the
   assert.deepEqual(order, ['microtask', 'immediate']);
 });
 
+// A sipster UAS in a peer process (run there by peer.run: it inherits
+// SIPSTER_SIGNALLING=loop); returns its SIP port. The test then puts its
+// 'call' handler on `state.account`.
+function startUas({ sipster, state }) {
+  sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
+  state.transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
+  state.account = new sipster.Account({ idUri: 'sip:uas@127.0.0.1', mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } } });
+  sipster.start();
+  return Number(state.transport.getInfo().localAddress.split(':').pop());
+}
+
 // answer() inside the handler raises 'connecting' (and the call's audio)
 // on this thread: delivered in the same callback of libuv, right after what
 // the poll raised before it ('incoming'), not a loop turn later. In a peer
 // process: once a TCP transport exists (a test above), a worker thread may
 // poll pjsip too, and its events come through the queue.
 test("events that a handler raises are delivered in the same callback, before the handler's immediate", { timeout: 20000 }, async () => {
-  const { startPeer } = require('./helpers/peer');
   const peer = await startPeer();
   try {
-    const port = await peer.run(({ sipster, state, emit }) => {
-      sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
-      state.transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
-      state.account = new sipster.Account({ idUri: 'sip:uas@127.0.0.1', mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } } });
+    const port = await peer.run(startUas);
+    await peer.run(({ state, emit }) => {
       state.account.on('call', (info, call) => {
         call.on('state', (callState) => emit('order', callState));
         setImmediate(() => emit('order', 'immediate'));
         call.answer(200);
       });
-      sipster.start();
-      return Number(state.transport.getInfo().localAddress.split(':').pop());
     });
     const result = await runSipp({ scenario: 'uac_call.xml', remote: `127.0.0.1:${port}`, localPort: await freePort(), duration: 100, timeoutMs: 15000 });
     assert.equal(result.code, 0, result.stderr);
@@ -183,22 +190,17 @@ test("events that a handler raises are delivered in the same callback, before th
 // inherits SIPSTER_SIGNALLING=loop), so that the test runner's own
 // uncaughtException handling stays out of it.
 test('an exception thrown by a handler is reported as uncaught; the events after it still arrive', { timeout: 20000 }, async () => {
-  const { startPeer } = require('./helpers/peer');
   const peer = await startPeer();
   try {
-    const port = await peer.run(({ sipster, state, emit }) => {
+    const port = await peer.run(startUas);
+    await peer.run(({ state, emit }) => {
       process.on('uncaughtException', (err) => emit('uncaught', err.message));
-      sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
-      state.transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
-      state.account = new sipster.Account({ idUri: 'sip:uas@127.0.0.1', mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } } });
       state.account.on('call', (info, call) => {
         call.on('state', (callState) => emit('state', callState));
         call.on('disconnected', () => emit('disconnected', call.state));
         call.answer(200);
         throw new Error('thrown by the call handler');
       });
-      sipster.start();
-      return Number(state.transport.getInfo().localAddress.split(':').pop());
     });
     const result = await runSipp({ scenario: 'uac_call.xml', remote: `127.0.0.1:${port}`, localPort: await freePort(), duration: 100, timeoutMs: 15000 });
     assert.equal(result.code, 0, result.stderr);
@@ -218,21 +220,16 @@ test('an exception thrown by a handler is reported as uncaught; the events after
 // onIncomingCall, shutdown() aborted in pjsip and exit() sent no BYE).
 for (const ending of ['shutdown', 'exit']) {
   test(`a 'call' handler that answers and then calls ${ending === 'exit' ? 'process.exit(0)' : 'sipster.shutdown()'}: the caller gets a BYE, the process ${ending === 'exit' ? 'exits with 0' : 'goes on'}`, { timeout: 30000 }, async () => {
-    const { startPeer } = require('./helpers/peer');
     const peer = await startPeer();
     try {
-      const port = await peer.run(({ sipster, state, emit }, how) => {
-        sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
-        state.transport = new sipster.Transport({ port: 0, boundAddress: '127.0.0.1' });
-        state.account = new sipster.Account({ idUri: 'sip:uas@127.0.0.1', mediaConfig: { transportConfig: { boundAddress: '127.0.0.1' } } });
+      const port = await peer.run(startUas);
+      await peer.run(({ sipster, state, emit }, how) => {
         state.account.on('call', (info, call) => {
           call.answer(200);
           if (how === 'exit') process.exit(0);
           sipster.shutdown();
           emit('shut down', true);
         });
-        sipster.start();
-        return Number(state.transport.getInfo().localAddress.split(':').pop());
       }, ending);
       const result = await runSipp({ scenario: 'uac_call_wait_bye.xml', remote: `127.0.0.1:${port}`, localPort: await freePort(), timeoutMs: 20000 });
       const byes = parseMessages(result.messages).filter((m) => m.direction === 'received' && m.method === 'BYE');

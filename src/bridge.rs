@@ -374,9 +374,10 @@ fn current_handlers() -> Option<Rc<EventHandlers>> {
     HANDLERS.with(|h| h.borrow().clone())
 }
 
-/// An event raised inside a poll is kept for delivery right after it,
-/// unless an earlier event of this thread still waits in the queue;
-/// anything else is given back, for the queue.
+/// An event raised on this thread inside a poll or its delivery is kept
+/// for delivery in that same callback, unless an earlier event of this
+/// thread still waits in the queue; anything else is given back, for the
+/// queue.
 fn keep_for_poll(event: Event) -> Option<Event> {
     if QUEUED_FROM_MAIN.with(Cell::get) > 0 {
         return Some(event);

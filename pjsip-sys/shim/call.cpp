@@ -35,6 +35,14 @@ namespace {
 
 std::string text(const pj_str_t &s) { return std::string(s.ptr, static_cast<size_t>(s.slen)); }
 
+// pjsua_call_dump() writes the call's lines (the last one says "Call
+// time: ..."), then its media: without media, a dump is the head of one with.
+std::string without_media(const std::string &dump) {
+  size_t line = dump.find("Call time: ");
+  size_t end = line == std::string::npos ? line : dump.find('\n', line);
+  return end == std::string::npos ? dump : dump.substr(0, end + 1);
+}
+
 }  // namespace
 
 pjsua_call_info raw_call_info(pjsua_call_id id, pj_status_t *status) {
@@ -440,14 +448,6 @@ int sipster_call_send_info(sipster_call *c, const char *content_type, const char
       throw;
     }
   });
-}
-
-// pjsua_call_dump() writes the call's lines (the last one says "Call
-// time: ..."), then its media: without media, a dump is the head of one with.
-static std::string without_media(const std::string &dump) {
-  size_t line = dump.find("Call time: ");
-  size_t end = line == std::string::npos ? line : dump.find('\n', line);
-  return end == std::string::npos ? dump : dump.substr(0, end + 1);
 }
 
 char *sipster_call_final_stats(const sipster_call *c, int with_media) {

@@ -6,7 +6,8 @@
 // libuv's callback: pjsua_handle_events(0), and then the JS handlers of the
 // events it raised, on the same thread, as in a pjsua2 Python UAS that polls
 // libHandleEvents(). libuv's callbacks are no place to call JS by
-// themselves, so the owner's run_poll runs inside an N-API handle scope and
+// themselves: pjsip's work runs with no N-API at all, and only when it
+// raised events does their delivery run inside an N-API handle scope and
 // callback scope (microtasks run when it closes; a handler's exception is
 // reported as uncaught), as Node's own callbacks do. A uv timer follows
 // pjsip's timer heap; it wakes at least every kSafetyNetMs, which also
