@@ -380,7 +380,7 @@ class Account extends EventEmitter {
   }
 
   _onCall(callKey, handle, state, identity, wholeMsg) {
-    const call = new Call(handle, state);
+    const call = new Call(handle, state, callKey);
     call._identity = identity;
     receivers.set(callKey, call);
     const incoming = incomingCallInfo(identity, wholeMsg);
@@ -449,14 +449,19 @@ class Account extends EventEmitter {
 
 // ---- Call ----------------------------------------------------------------------
 
+// The shim's bit for each call event it sends only while listened to.
+const CALL_INTEREST = Object.assign(Object.create(null), native.callInterestBits());
+
 class Call extends EventEmitter {
   // Calls come from Account#makeCall() and the account's 'call' event.
-  constructor(handle, state = 'null') {
+  // `key`: the handle's, when the caller has it already.
+  constructor(handle, state = 'null', key = undefined) {
     super();
     if (!(handle instanceof native.CallHandle)) {
       throw typeError('Call objects come from Account#makeCall() and the "call" event');
     }
     this._native = handle;
+    this._key = key ?? handle.key;
     this._state = state;
     this._identity = callIdentity();
     // The call's audio: Media objects, made when first asked for (the
@@ -474,7 +479,7 @@ class Call extends EventEmitter {
   // they listen to.
   static _adoptNew(handle) {
     const call = new Call(handle);
-    receivers.set(handle.key, call);
+    receivers.set(call._key, call);
     process.nextTick(() => call._listenFromNowOn());
     return call;
   }
@@ -494,10 +499,10 @@ class Call extends EventEmitter {
   // `adding`: the event of a listener about to be added ('newListener'
   // comes before it is).
   _listen(adding) {
-    if (!this._narrowed || this._native.ended) return;
-    const events = this.eventNames().filter((name) => typeof name === 'string');
-    if (typeof adding === 'string') events.push(adding);
-    this._native.listenTo(events);
+    if (!this._narrowed) return;
+    let listened = CALL_INTEREST[adding] ?? 0;
+    for (const name of this.eventNames()) listened |= CALL_INTEREST[name] ?? 0;
+    this._native.listenTo(listened);
   }
 
   _onState(info) {
@@ -584,7 +589,7 @@ class Call extends EventEmitter {
   }
 
   _finish() {
-    receivers.delete(this._native.key);
+    receivers.delete(this._key);
     for (const media of this._medias) media._ended();
     this._infos?.settleAll({ statusCode: 487, reason: 'Request Terminated (the call ended first)' });
   }

@@ -42,30 +42,38 @@ pub(crate) fn role_name(role: i32) -> &'static str {
     }
 }
 
-/// The shim's interest mask for the JS events that have listeners: `state`
-/// wants every state, a state's own name that state, `dtmf` and
-/// `transferStatus` theirs. The end of the call is always wanted.
-pub(crate) fn interest_of(events: &[String]) -> u32 {
-    let mut mask = interest::state(DISCONNECTED as u32);
-    for event in events {
-        match event.as_str() {
-            "state" => {
-                for state in 0..STATES.len() {
-                    mask |= interest::state(state as u32);
-                }
-            }
-            "dtmf" => mask |= interest::DTMF,
-            "transferStatus" => mask |= interest::TRANSFER_STATUS,
-            "info" => mask |= interest::INFO,
-            "transferRequest" => mask |= interest::TRANSFER_REQUEST,
-            name => {
-                if let Some(state) = STATES.iter().position(|s| *s == name) {
-                    mask |= interest::state(state as u32);
-                }
-            }
-        }
+/// The shim's interest bit of each JS call event that it sends only while
+/// listened to: `state` wants every state, a state's own name that state,
+/// `dtmf`, `transferStatus`, `info` and `transferRequest` theirs. JS ORs the
+/// bits of its listeners (`callInterestBits()`); the end of the call is
+/// always wanted (`listen_to`).
+fn interest_bits() -> Vec<(&'static str, u32)> {
+    let every_state = (0..STATES.len() as u32).fold(0, |mask, s| mask | interest::state(s));
+    let mut bits = vec![
+        ("state", every_state),
+        ("dtmf", interest::DTMF),
+        ("transferStatus", interest::TRANSFER_STATUS),
+        ("info", interest::INFO),
+        ("transferRequest", interest::TRANSFER_REQUEST),
+    ];
+    for (state, name) in STATES.iter().enumerate() {
+        bits.push((name, interest::state(state as u32)));
     }
-    mask
+    bits
+}
+
+/// The interest bits by JS event name, for Call's listener tracking.
+#[napi]
+pub fn call_interest_bits() -> HashMap<String, u32> {
+    interest_bits()
+        .into_iter()
+        .map(|(name, bit)| (name.to_string(), bit))
+        .collect()
+}
+
+/// What the shim is told for the listeners' bits: those, and the end of the call.
+fn interest_mask(listened: u32) -> u32 {
+    listened | interest::state(DISCONNECTED as u32)
 }
 
 /// `text` with `indent` before each line.
@@ -609,12 +617,13 @@ impl CallHandle {
         state_name(self.core.info().status.state)
     }
 
-    /// The events (by JS name) that have listeners: the shim copies and
-    /// sends only those, and always the end of the call.
+    /// The events that have listeners, as the OR of their bits
+    /// (`callInterestBits()`): the shim copies and sends only those, and
+    /// always the end of the call.
     #[napi]
-    pub fn listen_to(&self, events: Vec<String>) {
+    pub fn listen_to(&self, listened: u32) {
         if let Some(call) = self.core.native.borrow().as_ref() {
-            let mask = interest_of(&events);
+            let mask = interest_mask(listened);
             self.core.interest.set(mask);
             call.set_interest(mask);
         }
@@ -650,17 +659,20 @@ mod tests {
 
     #[test]
     fn interest_follows_the_listeners() {
-        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let bits: HashMap<_, _> = interest_bits().into_iter().collect();
+        let of =
+            |names: &[&str]| interest_mask(names.iter().map(|n| bits[n]).fold(0, |m, b| m | b));
         let end = interest::state(DISCONNECTED as u32);
-        assert_eq!(interest_of(&[]), end);
+        assert_eq!(interest_mask(0), end);
+        assert_eq!(of(&["confirmed"]), end | interest::state(5));
+        assert_eq!(of(&["state"]) & 0x7f, 0x7f);
         assert_eq!(
-            interest_of(&names(&["confirmed", "media"])),
-            end | interest::state(5)
-        );
-        assert_eq!(interest_of(&names(&["state"])) & 0x7f, 0x7f);
-        assert_eq!(
-            interest_of(&names(&["dtmf", "transferStatus"])),
+            of(&["dtmf", "transferStatus"]),
             end | interest::DTMF | interest::TRANSFER_STATUS
+        );
+        assert_eq!(
+            of(&["info", "transferRequest"]),
+            end | interest::INFO | interest::TRANSFER_REQUEST
         );
     }
 

@@ -34,6 +34,10 @@ void ShimCall::detach() { this->*call_id_member(CallIdMember()) = PJSUA_INVALID_
 namespace {
 
 std::string text(const pj_str_t &s) { return std::string(s.ptr, static_cast<size_t>(s.slen)); }
+bool same_text(const std::string &a, const pj_str_t &b) {
+  size_t len = b.slen > 0 ? static_cast<size_t>(b.slen) : 0;
+  return a.size() == len && (len == 0 || a.compare(0, len, b.ptr, len) == 0);
+}
 
 // pjsua_call_dump() writes the call's lines (the last one says "Call
 // time: ..."), then its media: without media, a dump is the head of one with.
@@ -57,16 +61,20 @@ void ShimCall::visit_info(const pjsua_call_info &raw, bool changes_only,
                           sipster_call_info_visitor visit, void *ctx,
                           const std::function<void(sipster_call_info &)> &adjust) {
   std::string state_text = text(raw.state_text), last_reason = text(raw.last_status_text);
-  std::string identity[6] = {text(raw.local_info),  text(raw.local_contact), text(raw.remote_info),
-                             text(raw.remote_contact), text(raw.call_id),   src_address};
+  // Compared in place: only what changed (or all, without changes_only) is copied.
+  pj_str_t source = {const_cast<char *>(src_address.data()), static_cast<pj_ssize_t>(src_address.size())};
+  const pj_str_t identity[6] = {raw.local_info,     raw.local_contact, raw.remote_info,
+                                raw.remote_contact, raw.call_id,       source};
+  std::string all[6];
   const char *said_now[6];
   for (int i = 0; i < 6; i++) {
     if (!changes_only) {
-      said_now[i] = identity[i].c_str();
-    } else if (identity[i] == said[i]) {
+      all[i] = text(identity[i]);
+      said_now[i] = all[i].c_str();
+    } else if (same_text(said[i], identity[i])) {
       said_now[i] = nullptr;
     } else {
-      said[i] = identity[i];
+      said[i] = text(identity[i]);
       said_now[i] = said[i].c_str();
     }
   }
@@ -136,29 +144,33 @@ void ShimCall::onCallState(OnCallStateParam &) {
   });
 }
 
+// pjsua's C structs, not pjsua2's CallInfo and StreamInfo: those copy every
+// string and codec parameter of the call, at each media change.
 void ShimCall::onCallMediaState(OnCallMediaStateParam &) {
   quietly([&] {
     if (finished.load()) return;
-    CallInfo ci;
-    quietly([&] { ci = getInfo(); });
+    pjsua_call_info ci;
+    if (pjsua_call_get_info(getId(), &ci) != PJ_SUCCESS) return;
     std::vector<sipster_stream_info> streams;
     std::vector<std::string> addrs;  // owns the address strings
-    addrs.reserve(ci.media.size() * 2);
-    for (const auto &media : ci.media) {
+    addrs.reserve(ci.media_cnt * 2);
+    for (unsigned i = 0; i < ci.media_cnt; ++i) {
+      const auto &media = ci.media[i];
       if (media.type != PJMEDIA_TYPE_AUDIO) continue;
       sipster_stream_info stream;
       std::memset(&stream, 0, sizeof stream);
       stream.index = media.index;
       stream.dir = media.dir;
       stream.status = media.status;
-      stream.conf_slot = media.audioConfSlot;
-      std::string rtp, rtcp;
-      quietly([&] {
-        StreamInfo si = getStreamInfo(media.index);
-        rtp = si.remoteRtpAddress;
-        rtcp = si.remoteRtcpAddress;
-        stream.dir = si.dir;
-      });
+      stream.conf_slot = media.stream.aud.conf_slot;
+      char rtp[PJ_INET6_ADDRSTRLEN + 10] = "", rtcp[PJ_INET6_ADDRSTRLEN + 10] = "";
+      pjsua_stream_info si;
+      if (pjsua_call_get_stream_info(getId(), media.index, &si) == PJ_SUCCESS &&
+          si.type == PJMEDIA_TYPE_AUDIO) {
+        pj_sockaddr_print(&si.info.aud.rem_addr, rtp, sizeof rtp, 3);
+        pj_sockaddr_print(&si.info.aud.rem_rtcp, rtcp, sizeof rtcp, 3);
+        stream.dir = si.info.aud.dir;
+      }
       addrs.push_back(rtp);
       addrs.push_back(rtcp);
       streams.push_back(stream);

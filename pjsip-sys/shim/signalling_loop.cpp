@@ -62,10 +62,15 @@ typedef struct napi_value__ *napi_value;
 typedef struct napi_handle_scope__ *napi_handle_scope;
 typedef struct napi_callback_scope__ *napi_callback_scope;
 typedef struct napi_async_context__ *napi_async_context;
+typedef struct napi_ref__ *napi_ref;
 typedef int napi_status;  // an enum; napi_ok is 0
 napi_status napi_open_handle_scope(napi_env env, napi_handle_scope *result);
 napi_status napi_close_handle_scope(napi_env env, napi_handle_scope scope);
 napi_status napi_create_object(napi_env env, napi_value *result);
+napi_status napi_create_reference(napi_env env, napi_value value, uint32_t initial_refcount,
+                                  napi_ref *result);
+napi_status napi_delete_reference(napi_env env, napi_ref ref);
+napi_status napi_get_reference_value(napi_env env, napi_ref ref, napi_value *result);
 napi_status napi_create_string_utf8(napi_env env, const char *str, size_t length, napi_value *result);
 napi_status napi_async_init(napi_env env, napi_value async_resource, napi_value async_resource_name,
                             napi_async_context *result);
@@ -94,10 +99,12 @@ std::thread g_fallback_worker;
 std::atomic<bool> g_fallback_stop{false};
 
 // The owner's poll (Rust: pjsip's events, then their JS handlers), and the
-// N-API environment and async context it runs in. Loop thread only.
+// N-API environment, async context and resource object it runs in (one
+// resource for all deliveries, as an AsyncResource has). Loop thread only.
 sipster_poll_runner g_run_poll = nullptr;
 napi_env g_env = nullptr;
 napi_async_context g_async = nullptr;
+napi_ref g_resource = nullptr;
 bool g_polling = false;
 bool g_async_orphaned = false;  // detached while polling: destroyed after it
 
@@ -111,6 +118,7 @@ void run_poll() {
   g_polling = true;
   napi_env env = g_env;
   napi_async_context async = g_async;
+  napi_ref resource_ref = g_resource;
   bool deliver = g_run_poll(SIPSTER_POLL_PJSIP) != 0;
   while (deliver && g_run_poll) {
     deliver = false;
@@ -118,7 +126,7 @@ void run_poll() {
     if (napi_open_handle_scope(env, &handles) != 0) break;
     napi_value resource = nullptr;
     napi_callback_scope scope;
-    if (napi_create_object(env, &resource) == 0 &&
+    if (napi_get_reference_value(env, resource_ref, &resource) == 0 &&
         napi_open_callback_scope(env, resource, async, &scope) == 0) {
       deliver = g_run_poll(SIPSTER_POLL_DELIVER) != 0;
       bool pending = false;
@@ -133,6 +141,7 @@ void run_poll() {
   g_polling = false;
   if (g_async_orphaned) {
     napi_async_destroy(env, async);
+    napi_delete_reference(env, resource_ref);
     g_async_orphaned = false;
   }
 }
@@ -209,9 +218,14 @@ bool loop_signalling_attach(sipster_poll_runner run_poll, void *env_ptr) {
   napi_value resource = nullptr, name = nullptr;
   bool ok = napi_create_object(env, &resource) == 0 &&
             napi_create_string_utf8(env, "sipster.signalling", SIZE_MAX, &name) == 0 &&
+            napi_create_reference(env, resource, 1, &g_resource) == 0 &&
             napi_async_init(env, resource, name, &g_async) == 0;
   napi_close_handle_scope(env, handles);
-  if (!ok) return false;
+  if (!ok) {
+    if (g_resource) napi_delete_reference(env, g_resource);
+    g_resource = nullptr;
+    return false;
+  }
   g_env = env;
   g_run_poll = run_poll;
   g_loop = uv_default_loop();
@@ -278,17 +292,23 @@ void loop_signalling_detach() {
   g_prepare = nullptr;
   g_loop = nullptr;
   g_run_poll = nullptr;
-  if (g_polling) g_async_orphaned = true;
-  else if (g_async) napi_async_destroy(g_env, g_async);
+  if (g_polling) {
+    g_async_orphaned = true;
+  } else {
+    if (g_async) napi_async_destroy(g_env, g_async);
+    if (g_resource) napi_delete_reference(g_env, g_resource);
+  }
   g_async = nullptr;
+  g_resource = nullptr;
   g_env = nullptr;
 }
 
+// One pass per wake-up: libuv's poll is level-triggered, so a socket with
+// more waiting wakes the loop again, and on_prepare wakes it at once for
+// timers still due. (A second pass to find nothing would cost a select.)
 void loop_signalling_poll() {
   if (!g_loop || !current_library()) return;
-  // pjsip takes up to 16 ready sockets per poll; a burst may need more.
-  for (int i = 0; i < 64 && pjsua_handle_events(0) > 0; i++) {
-  }
+  pjsua_handle_events(0);
 }
 
 }  // namespace sipster_shim
