@@ -126,6 +126,25 @@ test('a state listener gets every state; a confirmed listener gets confirmed', {
   assert.ok(delivered.get(one.call._native.key).includes('confirmed'));
 });
 
+test('a listener removed, or a once() listener that fired, stops its state from crossing', { timeout: 30000 }, async () => {
+  // 'state' is removed in 'connecting': 'confirmed' must then stay on the
+  // native side. A once('connecting') listener is gone after it fired.
+  const { call, seen } = await oneCall((c, log) => {
+    const onState = (state) => log.push(`state ${state}`);
+    c.on('state', onState);
+    c.once('connecting', () => {
+      log.push('connecting once');
+      c.off('state', onState);
+    });
+  });
+  assert.deepEqual(seen, ['state incoming', 'state connecting', 'connecting once']);
+  const states = delivered.get(call._native.key);
+  assert.ok(states.includes('connecting'), `delivered: ${states}`);
+  assert.ok(!states.includes('confirmed'), `delivered: ${states}`);
+  assert.equal(states.at(-1), 'disconnected');
+  assert.equal(call.listenerCount('connecting'), 0);
+});
+
 test("a call's Media objects are made when first asked for, the same ones each time, and closed once the call ended", { timeout: 30000 }, async () => {
   let whileUp = null;
   const { call } = await oneCall((c) => {
