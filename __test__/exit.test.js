@@ -39,8 +39,8 @@ test('a script whose transports and accounts are unref\'d exits by itself', asyn
   assert.equal(result.stderr, '');
 });
 
-test('with signalling on Node\'s thread (SIPSTER_SIGNALLING=loop) too, an unref\'d script exits by itself', async () => {
-  const result = await run('exit-unrefd.js', [], { env: { ...process.env, SIPSTER_SIGNALLING: 'loop' } });
+test('with pjsua\'s worker thread (SIPSTER_SIGNALLING=threads) too, an unref\'d script exits by itself', async () => {
+  const result = await run('exit-unrefd.js', [], { env: { ...process.env, SIPSTER_SIGNALLING: 'threads' } });
   assert.equal(result.signal, null, result.stderr);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /^exit 0 /m);

@@ -1,6 +1,7 @@
 'use strict';
 
-// The experimental signalling on Node's own thread (SIPSTER_SIGNALLING=loop):
+// Signalling on Node's own thread, the default (SIPSTER_SIGNALLING=loop is
+// set here so that these tests run it whatever the environment says):
 // pjsua runs no worker thread, libuv wakes Node when a UDP SIP socket is
 // readable, and pjsip's timers follow a uv timer. Each test checks the wire
 // (SIPp's trace, a raw UDP peer) as well as the threads of this process.
@@ -11,6 +12,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
 const fs = require('node:fs');
+const { execFileSync } = require('node:child_process');
 
 const sipster = require('..');
 const { freePort } = require('../harness/ports');
@@ -67,6 +69,37 @@ test('pjsua runs no worker thread, and SIPp\'s calls are answered from the loop'
   } finally {
     account.off('call', onCall);
   }
+});
+
+// Which signalling a process gets: Node's thread by default; pjsua's worker
+// thread with SIPSTER_SIGNALLING=threads, or when uaConfig.threadCnt asks
+// for more than one. Each case in a child process of its own.
+test('signalling runs on Node\'s thread by default; SIPSTER_SIGNALLING=threads or uaConfig.threadCnt > 1 keep pjsua\'s worker threads', { timeout: 20000 }, () => {
+  const script = `
+    const fs = require('node:fs');
+    const sipster = require(${JSON.stringify(require.resolve('..'))});
+    const threadCnt = Number(process.argv[1]) || undefined;
+    sipster.init({ logConfig: { level: 0, consoleLevel: 0 }, uaConfig: threadCnt ? { threadCnt } : {} }, { handleSignals: false });
+    sipster.start();
+    // A new thread names itself once it runs: read the names a little later.
+    setTimeout(() => {
+      const task = '/proc/self/task';
+      const names = fs.readdirSync(task).map((tid) => fs.readFileSync(task + '/' + tid + '/comm', 'utf8').trim());
+      console.log(JSON.stringify(names.filter((n) => /^pjsua_/.test(n)).sort()));
+      sipster.shutdown();
+    }, 300);`;
+  const workers = (signalling, threadCnt) => {
+    const env = { ...process.env };
+    if (signalling === undefined) delete env.SIPSTER_SIGNALLING;
+    else env.SIPSTER_SIGNALLING = signalling;
+    const out = execFileSync(process.execPath, ['-e', script, String(threadCnt ?? '')], { env, encoding: 'utf8', timeout: 15000 });
+    return JSON.parse(out.trim().split('\n').pop());
+  };
+  assert.deepEqual(workers(undefined), [], 'the default');
+  assert.deepEqual(workers('loop'), []);
+  assert.deepEqual(workers(undefined, 1), [], 'uaConfig.threadCnt 1');
+  assert.deepEqual(workers('threads'), ['pjsua_0']);
+  assert.deepEqual(workers(undefined, 2), ['pjsua_0', 'pjsua_1'], 'uaConfig.threadCnt 2');
 });
 
 // A peer that never answers: pjsip's retransmission timer (Timer A: 500 ms,

@@ -18,7 +18,7 @@
 //! The event channel never keeps the process alive: what does is
 //! `keepalive.rs`.
 //!
-//! With the experimental loop signalling (`SIPSTER_SIGNALLING=loop`) pjsip
+//! With loop signalling (the default on Node's main thread on Linux) pjsip
 //! is polled on the main thread, from libuv's own callback when a SIP socket
 //! is readable or a pjsip timer is due (the shim opens the N-API scopes that
 //! this needs), and the events raised inside are delivered right after the

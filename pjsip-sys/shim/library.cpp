@@ -312,7 +312,8 @@ int sipster_lib_init(const char *ep_config_json, int log_to_sink, sipster_event_
     // Loop signalling needs every SIP socket visible to libuv at first;
     // a resolver or STUN client would add sockets it cannot see.
     const unsigned configured_threads = config.uaConfig.threadCnt;
-    lib->loop_signalling = loop_signalling_requested() && config.uaConfig.nameserver.empty() &&
+    lib->loop_signalling = loop_signalling_requested(configured_threads) &&
+                           config.uaConfig.nameserver.empty() &&
                            config.uaConfig.stunServer.empty();
     if (lib->loop_signalling) config.uaConfig.threadCnt = 0;
     lib->endpoint.libInit(config);

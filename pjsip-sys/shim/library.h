@@ -74,10 +74,11 @@ sipster_event make_event(sipster_event_kind kind, uint64_t source);
 // Stamps the event and hands it to the sink, if one is set.
 void emit(sipster_event &ev);
 
-// ---- signalling on Node's thread, experimental (signalling_loop.cpp) ------------
+// ---- signalling on Node's thread (signalling_loop.cpp) -------------------------
 
-// SIPSTER_SIGNALLING=loop, on Node's main thread.
-bool loop_signalling_requested();
+// On Node's main thread (Linux), unless SIPSTER_SIGNALLING=threads or more
+// than one worker thread (`thread_count`) is asked for.
+bool loop_signalling_requested(unsigned thread_count);
 bool loop_signalling_active();
 // From the thread that initialised the library: watches pjsip on its libuv
 // loop, and when there is work calls `run_poll` right there, inside N-API

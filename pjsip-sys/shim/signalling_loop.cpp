@@ -1,5 +1,6 @@
-// Experimental: pjsip's signalling on Node's own thread (SIPSTER_SIGNALLING=loop,
-// on Linux, when the library is initialised on Node's main thread).
+// pjsip's signalling on Node's own thread: the default on Linux when the
+// library is initialised on Node's main thread (SIPSTER_SIGNALLING=threads,
+// or uaConfig.threadCnt above 1, keeps pjsua's worker threads instead).
 //
 // pjsua then runs no worker thread. libuv watches each UDP SIP socket; when
 // one is readable (or a pjsip timer is due) the poll runs right there, in
@@ -197,9 +198,11 @@ int find_udp_socket(int family, unsigned port) {
 
 }  // namespace
 
-bool loop_signalling_requested() {
+bool loop_signalling_requested(unsigned thread_count) {
+  // The default; SIPSTER_SIGNALLING=threads, or more than one pjsua worker
+  // thread asked for (uaConfig.threadCnt), keeps pjsua's worker threads.
   const char *v = std::getenv("SIPSTER_SIGNALLING");
-  if (!v || std::strcmp(v, "loop") != 0) return false;
+  if ((v && std::strcmp(v, "threads") == 0) || thread_count > 1) return false;
 #ifdef __linux__
   // Node's main thread runs libuv's default loop; a worker thread has its own.
   return syscall(SYS_gettid) == getpid();

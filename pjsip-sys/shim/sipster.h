@@ -400,10 +400,11 @@ int sipster_conf_adjust_level(int32_t slot, int media_tx, float level, sipster_e
 int sipster_conf_signal_level(int32_t slot, uint32_t *tx_level, uint32_t *rx_level,
                               sipster_error *err);
 
-/* Experimental signalling on Node's own thread. With SIPSTER_SIGNALLING=loop
- * in the environment, on Node's main thread (Linux), pjsua runs no worker
- * thread and this watches pjsip's sockets and timers on that thread's libuv
- * loop instead. When there is something to do, run_poll is called right
+/* Signalling on Node's own thread. When sipster_lib_init ran on Node's main
+ * thread (Linux), unless SIPSTER_SIGNALLING=threads is in the environment or
+ * uaConfig.threadCnt is above 1, pjsua runs no worker thread and this
+ * watches pjsip's sockets and timers on that thread's libuv loop instead.
+ * When there is something to do, run_poll is called right
  * there, from libuv's callback, in two phases:
  * - SIPSTER_POLL_PJSIP, outside any N-API scope: it calls sipster_loop_poll()
  *   and must not call JS; it returns nonzero if events wait for delivery.

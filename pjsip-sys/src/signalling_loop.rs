@@ -1,5 +1,5 @@
-//! Experimental signalling on Node's own thread (`SIPSTER_SIGNALLING=loop`):
-//! the poll that the shim runs from libuv's callbacks.
+//! Signalling on Node's own thread (the default on Linux; `SIPSTER_SIGNALLING=threads`
+//! opts out): the poll that the shim runs from libuv's callbacks.
 
 use std::ffi::{c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -38,9 +38,10 @@ unsafe extern "C" fn run_poll_trampoline(phase: c_int) -> c_int {
     c_int::from(result.unwrap_or(false))
 }
 
-/// Experimental: with `SIPSTER_SIGNALLING=loop` set at init on Node's main
-/// thread, pjsua runs no worker thread and pjsip's sockets and timers are
-/// watched on that thread's libuv loop: when there is work, `run_poll` is
+/// When the library was initialised on Node's main thread (Linux), and
+/// neither `SIPSTER_SIGNALLING=threads` nor `uaConfig.threadCnt` above 1
+/// asked for pjsua's worker threads, pjsua runs no worker thread and pjsip's
+/// sockets and timers are watched on that thread's libuv loop: when there is work, `run_poll` is
 /// called right there, from libuv's callback. First with
 /// `PollPhase::Pjsip`, outside any N-API scope: it calls `loop_poll`, must
 /// not call JS, and returns whether events wait. Only then with
