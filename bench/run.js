@@ -31,10 +31,11 @@
 // Options: --only cost,rate,memory,media,streams (run some phases), --quick (fewer
 // calls, for trying changes out),
 // --no-loop (leaves out sipster with signalling on Node's own thread, the
-// default, from the cost and rate phases; the 'sipster' column and the
-// other phases run with SIPSTER_SIGNALLING=threads, pjsua's worker thread,
-// comparable with the results before loop signalling was the default;
-// --loop is accepted and changes nothing),
+// default, from the cost and rate phases; the 'sipster' column, and the
+// memory and media phases, run with SIPSTER_SIGNALLING=threads, pjsua's
+// worker thread, comparable with the results before loop signalling was
+// the default; the streams probes run with the default; --loop is accepted
+// and changes nothing),
 // --rates 40,60,... (the rate phase's steps, calls/s; for a server build of
 // pjproject, which goes past the default steps), --rate-calls N (calls per
 // step, 300 by default), --max-calls N (calls at once in the rate phase:
