@@ -665,6 +665,8 @@ mod tests {
         let end = interest::state(DISCONNECTED as u32);
         assert_eq!(interest_mask(0), end);
         assert_eq!(of(&["confirmed"]), end | interest::state(5));
+        // 'media' is always sent: it has no bit, so a listener adds none.
+        assert!(!bits.contains_key("media"));
         assert_eq!(of(&["state"]) & 0x7f, 0x7f);
         assert_eq!(
             of(&["dtmf", "transferStatus"]),

@@ -404,8 +404,8 @@ int sipster_conf_signal_level(int32_t slot, uint32_t *tx_level, uint32_t *rx_lev
  * thread (Linux), unless SIPSTER_SIGNALLING=threads is in the environment or
  * uaConfig.threadCnt is above 1, pjsua runs no worker thread and this
  * watches pjsip's sockets and timers on that thread's libuv loop instead.
- * When there is something to do, run_poll is called right
- * there, from libuv's callback, in two phases:
+ * When there is something to do, run_poll is called right there, from
+ * libuv's callback, in two phases:
  * - SIPSTER_POLL_PJSIP, outside any N-API scope: it calls sipster_loop_poll()
  *   and must not call JS; it returns nonzero if events wait for delivery.
  * - SIPSTER_POLL_DELIVER, only then, inside an N-API handle scope and

@@ -1,5 +1,6 @@
-//! Signalling on Node's own thread (the default on Linux; `SIPSTER_SIGNALLING=threads`
-//! opts out): the poll that the shim runs from libuv's callbacks.
+//! Signalling on Node's own thread (the default on Linux;
+//! `SIPSTER_SIGNALLING=threads` opts out): the poll that the shim runs from
+//! libuv's callbacks.
 
 use std::ffi::{c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -41,8 +42,8 @@ unsafe extern "C" fn run_poll_trampoline(phase: c_int) -> c_int {
 /// When the library was initialised on Node's main thread (Linux), and
 /// neither `SIPSTER_SIGNALLING=threads` nor `uaConfig.threadCnt` above 1
 /// asked for pjsua's worker threads, pjsua runs no worker thread and pjsip's
-/// sockets and timers are watched on that thread's libuv loop: when there is work, `run_poll` is
-/// called right there, from libuv's callback. First with
+/// sockets and timers are watched on that thread's libuv loop: when there
+/// is work, `run_poll` is called right there, from libuv's callback. First with
 /// `PollPhase::Pjsip`, outside any N-API scope: it calls `loop_poll`, must
 /// not call JS, and returns whether events wait. Only then with
 /// `PollPhase::Deliver`, inside an N-API handle scope and callback scope
