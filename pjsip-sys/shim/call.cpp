@@ -4,6 +4,8 @@
 
 #include "call.h"
 
+#include <pjsua-lib/pjsua_internal.h>
+
 #include <cstring>
 #include <memory>
 
@@ -190,12 +192,9 @@ void ShimCall::onCallMediaState(OnCallMediaStateParam &) {
 // dtmf-relay and media_control+xml) is answered 200 here, instead of the
 // dialog layer's 500, and sent on if JS listens. The final response to one
 // of ours goes out with the token its send was given.
-void ShimCall::onCallTsxState(OnCallTsxStateParam &prm) {
+void ShimCall::on_info_transaction(pjsip_transaction *tsx, pjsip_event *e) {
   quietly([&] {
-    auto *e = static_cast<pjsip_event *>(prm.e.pjEvent);
     if (!e || e->type != PJSIP_EVENT_TSX_STATE) return;
-    pjsip_transaction *tsx = e->body.tsx_state.tsx;
-    if (!tsx || pjsip_method_cmp(&tsx->method, &pjsip_info_method) != 0) return;
     if (tsx->role == PJSIP_ROLE_UAS) {
       if (e->body.tsx_state.type != PJSIP_EVENT_RX_MSG || tsx->status_code >= 200) return;
       pjsip_rx_data *rdata = e->body.tsx_state.src.rdata;
@@ -231,6 +230,49 @@ void ShimCall::onCallTsxState(OnCallTsxStateParam &prm) {
     ev.text = reason.c_str();
     emit(ev);
   });
+}
+
+// pjsua2's handlers of pjsua's callbacks turn what pjsip reports into C++
+// objects before calling the Call or the Endpoint: every call state and
+// every transaction state becomes a SipEvent (the message's text, its
+// addresses, a copy of the transaction), every SDP made is printed. The
+// shim reads none of it: onCallState reads pjsua's call info, and only INFO
+// transactions matter. Its own handlers go in pjsua's table instead, and
+// the handlers of what it does not override go (pjsua checks for NULL).
+namespace {
+
+void on_call_state(pjsua_call_id call_id, pjsip_event *e) {
+  quietly([&] {
+    Call *call = Call::lookup(call_id);
+    if (!call) return;
+    OnCallStateParam prm;
+    prm.e.pjEvent = e;
+    // pjsua2's bookkeeping (the call's AudioMedia, its user data), then
+    // onCallState.
+    call->processStateChange(prm);
+  });
+}
+
+void on_call_tsx_state(pjsua_call_id call_id, pjsip_transaction *tsx, pjsip_event *e) {
+  if (!tsx || pjsip_method_cmp(&tsx->method, &pjsip_info_method) != 0) return;
+  quietly([&] {
+    if (auto *call = dynamic_cast<ShimCall *>(Call::lookup(call_id)))
+      call->on_info_transaction(tsx, e);
+  });
+}
+
+}  // namespace
+
+void install_call_handlers() {
+  pjsua_callback &cb = pjsua_get_var()->ua_cfg.cb;
+  cb.on_call_state = &on_call_state;
+  cb.on_call_tsx_state = &on_call_tsx_state;
+  // Each would copy (SDPs printed, the request's text, stream parameters)
+  // for an Endpoint or Call method that the shim leaves as pjsua2's no-op.
+  cb.on_call_sdp_created = nullptr;
+  cb.on_stream_precreate = nullptr;
+  cb.on_call_media_transport_state = nullptr;
+  cb.on_acc_find_for_incoming = nullptr;
 }
 
 void ShimCall::onDtmfDigit(OnDtmfDigitParam &prm) {

@@ -55,7 +55,9 @@ class ShimCall : public pj::Call {
   void onCallTransferRequest(pj::OnCallTransferRequestParam &prm) override;
   void onCallReplaceRequest(pj::OnCallReplaceRequestParam &prm) override;
   void onCallTransferStatus(pj::OnCallTransferStatusParam &prm) override;
-  void onCallTsxState(pj::OnCallTsxStateParam &prm) override;
+  // A state of an INFO transaction in the call's dialog (see
+  // install_call_handlers).
+  void on_info_transaction(pjsip_transaction *tsx, pjsip_event *e);
 
   // INFO requests sent by sipster_call_send_info: tokens waiting for their
   // transaction, then by transaction until the final response.
@@ -63,6 +65,10 @@ class ShimCall : public pj::Call {
   std::deque<uint64_t> info_unsent;
   std::map<const void *, uint64_t> info_in_flight;
 };
+
+// Puts the shim's handlers of call and transaction states in pjsua's
+// callback table, in place of pjsua2's (after libInit, before any call).
+void install_call_handlers();
 
 // pjsua's C info of call `id`; zeroed (state NULL) when pjsua has none.
 pjsua_call_info raw_call_info(pjsua_call_id id, pj_status_t *status = nullptr);

@@ -320,6 +320,7 @@ int sipster_lib_init(const char *ep_config_json, int log_to_sink, sipster_event_
     config.uaConfig.threadCnt = configured_threads;
     // Servers have no sound card: pjsua's null device drives the bridge.
     lib->endpoint.audDevManager().setNullDev();
+    install_call_handlers();
     register_transport_gate();
     register_hygiene_modules();
     register_admission_module();
