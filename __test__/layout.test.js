@@ -35,6 +35,14 @@ test('src/ has no unsafe code and no way to allow it', () => {
   }
 });
 
+// `forbid` where no #[napi] expands: its generated registration carries an
+// `allow(unsafe_code)` that `forbid` rejects (see src/lib.rs).
+test('src/ modules without #[napi] forbid unsafe code', () => {
+  const plain = sources('src', ['.rs']).filter((file) => !/#\[napi/.test(read(file)));
+  assert.ok(plain.length >= 6, `modules without #[napi]: ${plain.join(', ')}`);
+  for (const file of plain) assert.match(read(file), /^#!\[forbid\(unsafe_code\)\]$/m, file);
+});
+
 test('event delivery sits on top: no class module imports bridge.rs or library.rs', () => {
   for (const file of ['account', 'call', 'media', 'transport', 'audio', 'keepalive', 'owned', 'wav', 'error', 'config']) {
     const text = read(`src/${file}.rs`);

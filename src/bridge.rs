@@ -26,6 +26,7 @@
 //! then do anything, `shutdown()` and `process.exit()` included. An event
 //! still goes through the queue when an earlier one of the main thread waits
 //! there (order).
+#![forbid(unsafe_code)]
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

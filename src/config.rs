@@ -11,6 +11,7 @@
 //! pjsua2 names nested sections after their class (`UaConfig`,
 //! `AccountRegConfig`, ...); JS uses the member names (`uaConfig`,
 //! `regConfig`, ...). `ALIASES` maps between the two.
+#![forbid(unsafe_code)]
 
 use serde_json::{Map, Value};
 

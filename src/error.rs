@@ -6,6 +6,7 @@
 //! `ERR_OUT_OF_RANGE` for a number outside its range); a
 //! failure inside pjsip becomes an `Error` with `code = 'ERR_PJSIP'` and the
 //! pjsip status as the number `status`.
+#![forbid(unsafe_code)]
 
 use napi::bindgen_prelude::JsObjectValue;
 use napi::{Env, JsError, JsRangeError, JsTypeError, JsValue, Status};

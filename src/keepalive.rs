@@ -1,6 +1,7 @@
 //! What keeps Node's loop alive: the event channel never does. Each JS
 //! object that is ref'd holds a `KeepAlive`; while at least one is held, an
 //! otherwise unused threadsafe function keeps the loop referenced.
+#![forbid(unsafe_code)]
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};

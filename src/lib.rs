@@ -6,10 +6,12 @@
 //! independent ownership (`owned`), config merging, and the error type. All
 //! FFI and every `unsafe` block live in the `pjsip-sys` crate.
 //!
-//! `deny`, not `forbid`: the code that `#[napi]` generates (module
-//! registration through `ctor`) carries its own `#[allow(unsafe_code)]`,
-//! which `forbid` would reject. Code written here cannot use `unsafe`
-//! without an `allow` that review would see, and there is none.
+//! `deny`, not `forbid`, for the crate: the code that `#[napi]` generates
+//! (module registration through `ctor`) carries its own
+//! `#[allow(unsafe_code)]`, which `forbid` would reject. Code written here
+//! cannot use `unsafe` without an `allow` that review would see, and there
+//! is none; every module with no `#[napi]` item (`bridge`, `config`,
+//! `error`, `keepalive`, `owned`, `wav`) forbids it outright.
 #![deny(unsafe_code)]
 // The test build has no N-API registration: what only JS calls looks unused.
 #![cfg_attr(test, allow(dead_code))]

@@ -1,6 +1,7 @@
 //! Ownership independent of the garbage collector: transports, accounts,
 //! players and recorders are `Owned`, so the library, not the garbage
 //! collector, decides when they close.
+#![forbid(unsafe_code)]
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -6,6 +6,7 @@
 //! the last one and then rewrites the header's sizes, so at every moment the
 //! file on disk is a complete WAV file of what was flushed. A crash loses at
 //! most what was pushed after the last flush.
+#![forbid(unsafe_code)]
 
 use std::fs::{File, OpenOptions};
 use std::io;
