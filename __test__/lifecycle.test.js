@@ -8,7 +8,12 @@ const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 
 const sipster = require('..');
+const { freePort } = require('../harness/ports');
+const { runSipp } = require('../harness/sipp');
 const { TYPE } = require('./helpers/errors');
+const { loopbackAccount } = require('./helpers/loopback');
+const { parseMessages } = require('./helpers/sip-trace');
+const { waitUntil } = require('./helpers/events');
 
 test('calls before init() raise a state error', () => {
   assert.equal(sipster.state, 'null');
@@ -128,4 +133,41 @@ test('shutdown() destroys the library once', () => {
   assert.equal(sipster.state, 'null');
   sipster.shutdown();
   assert.throws(() => sipster.start(), { code: 'ERR_SIPSTER_STATE' });
+});
+
+// The shim puts its own call-state and transaction handlers in pjsua's
+// callback table at each init(): after a second init(), an INFO (which
+// only the shim's handler answers 200; pjsip's dialog layer would say 500)
+// still reaches JS, and the call's states arrive.
+test('init() after shutdown() gives a library whose calls answer INFO and report their states', { timeout: 30000 }, async () => {
+  sipster.init({ logConfig: { level: 0, consoleLevel: 0 } });
+  const { transport, account, port } = loopbackAccount(sipster, { idUri: 'sip:again@127.0.0.1', port: await freePort() });
+  sipster.start();
+  const states = [];
+  let info;
+  account.on('call', (callInfo, call) => {
+    call.on('state', (state) => states.push(state));
+    call.on('info', (i) => (info = i));
+    call.answer(200);
+  });
+  try {
+    const result = await runSipp({
+      scenario: 'uac_call_hold.xml',
+      remote: `127.0.0.1:${port}`,
+      localPort: await freePort(),
+      duration: 200,
+      timeoutMs: 20000,
+      replace: { 'Content-Type: application/dtmf-relay': 'Content-Type: text/plain', 'Signal=5': 'again', 'Duration=160': '' },
+    });
+    assert.equal(result.code, 0, `SIPp expected a 200 to its INFO\n${result.errors}`);
+    const [okInfo] = parseMessages(result.messages).filter((m) => m.direction === 'received' && m.cseqMethod === 'INFO');
+    assert.equal(okInfo.status, 200);
+    await waitUntil(() => states.includes('disconnected'), 5000);
+    assert.deepEqual(states.filter((s) => ['connecting', 'confirmed', 'disconnected'].includes(s)), ['connecting', 'confirmed', 'disconnected']);
+    assert.equal(info?.body.trim(), 'again');
+  } finally {
+    account.delete();
+    transport.close();
+    sipster.shutdown();
+  }
 });
