@@ -310,8 +310,8 @@ function accountConfigForNative(config) {
   return { ...config, sipConfig: { ...sipConfig, transportId: transport.getInfo().id } };
 }
 
-// Account events the native side sends only while they have listeners.
-const ACCOUNT_OPTIONAL_EVENTS = ['message', 'replaceRequest'];
+// The shim's bit for each account event it sends only while listened to.
+const ACCOUNT_INTEREST = Object.assign(Object.create(null), native.accountInterestBits());
 
 class Account extends EventEmitter {
   constructor(accountConfig, isDefault) {
@@ -325,10 +325,10 @@ class Account extends EventEmitter {
     // while they have listeners ('newListener' comes before the listener
     // is added).
     this.on('newListener', (event) => {
-      if (ACCOUNT_OPTIONAL_EVENTS.includes(event)) this._listenTo(event);
+      if (ACCOUNT_INTEREST[event] !== undefined) this._listenTo(event);
     });
     this.on('removeListener', (event) => {
-      if (ACCOUNT_OPTIONAL_EVENTS.includes(event)) this._listenTo();
+      if (ACCOUNT_INTEREST[event] !== undefined) this._listenTo();
     });
   }
 
@@ -353,9 +353,9 @@ class Account extends EventEmitter {
   // `adding`: the event of a listener about to be added.
   _listenTo(adding) {
     if (!this._native.valid) return;
-    const events = this.eventNames().filter((name) => typeof name === 'string');
-    if (adding) events.push(adding);
-    this._native.listenTo(events);
+    let listened = ACCOUNT_INTEREST[adding] ?? 0;
+    for (const name of this.eventNames()) listened |= ACCOUNT_INTEREST[name] ?? 0;
+    this._native.listenTo(listened);
   }
 
   // New: an out-of-dialog MESSAGE. Settles on the final response, whatever

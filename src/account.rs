@@ -59,6 +59,25 @@ struct AccountState {
     config_json: String,
 }
 
+/// The shim's bit for each account event it sends only while listened to,
+/// by JS event name.
+const ACCOUNT_INTEREST: [(&str, u32); 2] = [
+    ("message", pjsip_sys::interest::ACCOUNT_MESSAGE),
+    (
+        "replaceRequest",
+        pjsip_sys::interest::ACCOUNT_REPLACE_REQUEST,
+    ),
+];
+
+/// The interest bits by JS event name, for Account's listener tracking.
+#[napi]
+pub fn account_interest_bits() -> HashMap<String, u32> {
+    ACCOUNT_INTEREST
+        .iter()
+        .map(|(name, bit)| (name.to_string(), *bit))
+        .collect()
+}
+
 #[napi]
 pub struct AccountHandle {
     owned: Owned<AccountState>,
@@ -190,19 +209,13 @@ impl AccountHandle {
         Ok(token as f64)
     }
 
-    /// The optional events (by JS name) that have listeners: INVITEs with
-    /// Replaces are held for a decision only while `replaceRequest` has one,
-    /// and MESSAGEs are copied only while `message` has one.
+    /// The OR of the `accountInterestBits()` of the events that have
+    /// listeners: INVITEs with Replaces are held for a decision only while
+    /// `replaceRequest` has one, and MESSAGEs are copied only while
+    /// `message` has one.
     #[napi]
-    pub fn listen_to(&self, events: Vec<String>) {
-        let mut mask = 0;
-        for event in &events {
-            match event.as_str() {
-                "replaceRequest" => mask |= pjsip_sys::interest::ACCOUNT_REPLACE_REQUEST,
-                "message" => mask |= pjsip_sys::interest::ACCOUNT_MESSAGE,
-                _ => {}
-            }
-        }
+    pub fn listen_to(&self, listened: u32) {
+        let mask = listened & ACCOUNT_INTEREST.iter().fold(0, |all, (_, bit)| all | bit);
         let _ = self.with("listenTo", |s| {
             s.native.set_interest(mask);
             Ok(())
@@ -247,5 +260,24 @@ impl AccountHandle {
     #[napi]
     pub fn delete(&self) {
         self.owned.close();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_interest_has_one_distinct_bit_per_event() {
+        let bits = account_interest_bits();
+        assert_eq!(bits["message"], pjsip_sys::interest::ACCOUNT_MESSAGE);
+        assert_eq!(
+            bits["replaceRequest"],
+            pjsip_sys::interest::ACCOUNT_REPLACE_REQUEST
+        );
+        assert_eq!(bits.len(), 2);
+        assert_eq!(bits["message"] & bits["replaceRequest"], 0);
+        // 'call' and the registration events are always sent: no bit.
+        assert!(!bits.contains_key("call"));
     }
 }
