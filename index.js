@@ -310,6 +310,15 @@ function accountConfigForNative(config) {
   return { ...config, sipConfig: { ...sipConfig, transportId: transport.getInfo().id } };
 }
 
+// The OR of the shim's interest `bits` (by event name) of the events that
+// `emitter` has listeners for, and of `adding`, the event of a listener
+// about to be added ('newListener' comes before it is).
+function listenedBits(emitter, bits, adding) {
+  let listened = bits[adding] ?? 0;
+  for (const name of emitter.eventNames()) listened |= bits[name] ?? 0;
+  return listened;
+}
+
 // The shim's bit for each account event it sends only while listened to.
 const ACCOUNT_INTEREST = Object.assign(Object.create(null), native.accountInterestBits());
 
@@ -353,9 +362,7 @@ class Account extends EventEmitter {
   // `adding`: the event of a listener about to be added.
   _listenTo(adding) {
     if (!this._native.valid) return;
-    let listened = ACCOUNT_INTEREST[adding] ?? 0;
-    for (const name of this.eventNames()) listened |= ACCOUNT_INTEREST[name] ?? 0;
-    this._native.listenTo(listened);
+    this._native.listenTo(listenedBits(this, ACCOUNT_INTEREST, adding));
   }
 
   // New: an out-of-dialog MESSAGE. Settles on the final response, whatever
@@ -500,9 +507,7 @@ class Call extends EventEmitter {
   // comes before it is).
   _listen(adding) {
     if (!this._narrowed) return;
-    let listened = CALL_INTEREST[adding] ?? 0;
-    for (const name of this.eventNames()) listened |= CALL_INTEREST[name] ?? 0;
-    this._native.listenTo(listened);
+    this._native.listenTo(listenedBits(this, CALL_INTEREST, adding));
   }
 
   _onState(info) {
