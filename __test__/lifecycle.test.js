@@ -12,7 +12,7 @@ const { freePort } = require('../harness/ports');
 const { runSipp } = require('../harness/sipp');
 const { TYPE } = require('./helpers/errors');
 const { loopbackAccount } = require('./helpers/loopback');
-const { parseMessages } = require('./helpers/sip-trace');
+const { parseMessages, findMessages } = require('./helpers/sip-trace');
 const { waitUntil } = require('./helpers/events');
 
 test('calls before init() raise a state error', () => {
@@ -160,7 +160,7 @@ test('init() after shutdown() gives a library whose calls answer INFO and report
       replace: { 'Content-Type: application/dtmf-relay': 'Content-Type: text/plain', 'Signal=5': 'again', 'Duration=160': '' },
     });
     assert.equal(result.code, 0, `SIPp expected a 200 to its INFO\n${result.errors}`);
-    const [okInfo] = parseMessages(result.messages).filter((m) => m.direction === 'received' && m.cseqMethod === 'INFO');
+    const [okInfo] = findMessages(parseMessages(result.messages), { direction: 'received', cseqMethod: 'INFO' });
     assert.equal(okInfo.status, 200);
     await waitUntil(() => states.includes('disconnected'), 5000);
     assert.deepEqual(states.filter((s) => ['connecting', 'confirmed', 'disconnected'].includes(s)), ['connecting', 'confirmed', 'disconnected']);

@@ -201,7 +201,7 @@ test("call.on('info') gets an INFO that is not DTMF, answered 200 (not pjsip's 5
       },
     });
     assert.equal(result.code, 0, `SIPp expected a 200 to its INFO\n${result.errors}`);
-    const [okInfo] = parseMessages(result.messages).filter((m) => m.direction === 'received' && m.cseqMethod === 'INFO');
+    const [okInfo] = findMessages(parseMessages(result.messages), { direction: 'received', cseqMethod: 'INFO' });
     assert.equal(okInfo.status, 200);
   } finally {
     account.off('call', onCall);
