@@ -72,10 +72,7 @@ const ACCOUNT_INTEREST: [(&str, u32); 2] = [
 /// The interest bits by JS event name, for Account's listener tracking.
 #[napi]
 pub fn account_interest_bits() -> HashMap<String, u32> {
-    ACCOUNT_INTEREST
-        .iter()
-        .map(|(name, bit)| (name.to_string(), *bit))
-        .collect()
+    call::interest_by_name(ACCOUNT_INTEREST)
 }
 
 #[napi]

@@ -62,13 +62,21 @@ fn interest_bits() -> Vec<(&'static str, u32)> {
     bits
 }
 
-/// The interest bits by JS event name, for Call's listener tracking.
-#[napi]
-pub fn call_interest_bits() -> HashMap<String, u32> {
-    interest_bits()
+/// A table of interest bits as JS gets it: by event name. For the tables
+/// of Call and Account.
+pub fn interest_by_name(
+    table: impl IntoIterator<Item = (&'static str, u32)>,
+) -> HashMap<String, u32> {
+    table
         .into_iter()
         .map(|(name, bit)| (name.to_string(), bit))
         .collect()
+}
+
+/// The interest bits by JS event name, for Call's listener tracking.
+#[napi]
+pub fn call_interest_bits() -> HashMap<String, u32> {
+    interest_by_name(interest_bits())
 }
 
 /// What the shim is told for the listeners' bits: those, and the end of the call.
